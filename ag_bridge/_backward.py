@@ -1,0 +1,187 @@
+"""The backward sweep: pull cotangents from heads to leaves, once.
+
+Creation order of nodes is a topological order, so the sweep collects the
+nodes reachable from the heads with an explicit stack (no recursion: a
+100,000-op chain is fine), sorts them newest first and visits each once.
+Broadcasting is undone here, for every rule; cotangents are cast back to
+their input's dtype. Gradient buffers are written only after the whole sweep
+succeeded, so an exception leaves every ``.grad`` as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._node import GRAPH_FREED, Leaf
+from ._state import STATE
+
+__all__ = ["run_backward", "unbroadcast"]
+
+
+def unbroadcast(xp: Any, c: Any, shape: tuple) -> Any:
+    """Sum ``c`` down to ``shape`` (undo NumPy-style broadcasting)."""
+    extra = c.ndim - len(shape)
+    if extra > 0:
+        c = xp.sum(c, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
+    if axes:
+        c = xp.sum(c, axis=axes, keepdims=True)
+    if tuple(c.shape) != tuple(shape):
+        c = xp.broadcast_to(c, shape)
+    return c
+
+
+def _fit(xp: Any, c: Any, inp: Any, backend: Any) -> Any:
+    """Cast a cotangent to its input's shape and dtype (real inputs get real parts)."""
+    if c.shape != inp.shape:
+        c = unbroadcast(xp, c, inp.shape)
+    if c.dtype != inp.dtype:
+        if backend.is_complex(c.dtype) and not backend.is_complex(inp.dtype):
+            c = xp.real(c)
+        if c.dtype != inp.dtype:
+            c = xp.astype(c, inp.dtype)
+    return c
+
+
+def _slot_input(node: Any, slot: int) -> Any:
+    args = node.args
+    return args[0][slot] if node.listarg else args[slot]
+
+
+def _collect(roots: list) -> list:
+    seen = set()
+    order = []
+    stack = list(roots)
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        order.append(n)
+        for _, p, _ in n.parents:
+            if p not in seen:
+                stack.append(p)
+    order.sort(key=_seq, reverse=True)
+    return order
+
+
+def _seq(n: Any) -> int:
+    return n.seq
+
+
+def _wrapped_call(node: Any, g: Any, create: bool):
+    """Arguments for the rule: raw arrays, or recorded Arrays under create_graph."""
+    if not create:
+        return node.backend.rule_xp, g, node.ans, node.args
+    from ._array import wrap
+
+    b = node.backend
+    xp = b.namespace
+    links = {slot: (p, k) for slot, p, k in node.parents}
+    if node.multi:
+        ans = type(node.ans)(*(wrap(a, b, node, i) for i, a in enumerate(node.ans))) \
+            if hasattr(node.ans, "_fields") else tuple(wrap(a, b, node, i) for i, a in enumerate(node.ans))
+    else:
+        ans = wrap(node.ans, b, node, -1)
+
+    def lift(slot: int, raw: Any) -> Any:
+        if not b.is_array(raw):
+            return raw
+        p, k = links.get(slot, (None, -1))
+        return wrap(raw, b, p, k)
+
+    if node.listarg:
+        args = (tuple(lift(i, a) for i, a in enumerate(node.args[0])),) + node.args[1:]
+    else:
+        args = tuple(lift(i, a) for i, a in enumerate(node.args))
+    return xp, g, ans, args
+
+
+def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
+                 targets: dict | None = None) -> tuple[list, dict]:
+    """Sweep from ``seeds`` = [(node, output_index, cotangent)].
+
+    Returns ``(leaf_updates, target_grads)``: the leaves reached with their
+    cotangents (to be written by the caller) and, when ``targets`` maps nodes
+    to keys, the cotangent that reached each target.
+    """
+    grads: dict = {}
+    for node, k, g in seeds:
+        _accumulate(grads, node, k, g)
+    order = _collect([s[0] for s in seeds])
+    leaves: list = []
+    found: dict = {}
+    old_state = STATE.get()
+    if create_graph:
+        STATE.set((True, old_state[1]))
+    try:
+        for n in order:
+            g = grads.pop(n, None)
+            if g is None:
+                continue
+            if targets is not None and n in targets:
+                found[targets[n]] = g
+            if type(n) is Leaf:
+                leaves.append((n, g))
+                continue
+            _pull(n, g, grads, create_graph)
+            if not retain_graph:
+                n.free()
+    finally:
+        if create_graph:
+            STATE.set(old_state)
+    return leaves, found
+
+
+def _accumulate(grads: dict, node: Any, k: int, g: Any) -> None:
+    if node.multi:
+        slot = grads.get(node)
+        if slot is None:
+            slot = grads[node] = [None] * len(node.ans)
+        slot[k] = g if slot[k] is None else slot[k] + g
+    else:
+        prev = grads.get(node)
+        grads[node] = g if prev is None else prev + g
+
+
+def _pull(n: Any, g: Any, grads: dict, create: bool) -> None:
+    if n.args is None:
+        raise RuntimeError(GRAPH_FREED.format(what=f"{n.op}() result"))
+    b = n.backend
+    rule = n.rule
+    if rule is None:
+        raise NotImplementedError(
+            f"no VJP for {n.op}() on backend '{b.name}' yet; "
+            "compute this value outside autograd.record() or detach() its input"
+        )
+    if n.multi:
+        g = tuple(b.zeros_like(a) if c is None else c for a, c in zip(n.ans, g))
+        if create:
+            from ._array import wrap
+
+            g = tuple(c if not b.is_array(c) else wrap(c, b, None, -1) for c in g)
+    xp, g, ans, args = _wrapped_call(n, g, create)
+    kwargs = n.kwargs
+    joint = None
+    for slot, parent, k in n.parents:
+        try:
+            if rule.joint is not None:
+                if joint is None:
+                    joint = rule.joint(xp, g, ans, *args, **kwargs)
+                c = joint[slot]
+            else:
+                fn = rule.fns[slot] if slot < len(rule.fns) else None
+                if fn is None:
+                    raise NotImplementedError(
+                        f"no VJP for {n.op}() argument {slot} on backend '{b.name}'; "
+                        "pass that argument as a constant (detach() it)"
+                    )
+                c = fn(xp, g, ans, *args, **kwargs)
+        except Exception as exc:
+            if hasattr(exc, "add_note"):
+                exc.add_note(f"raised by the VJP of {n.op}() (argument {slot}) on backend '{b.name}'")
+            raise
+        if c is None:
+            continue
+        c = _fit(xp, c, _slot_input(n, slot), b)
+        _accumulate(grads, parent, k, c)

@@ -1,0 +1,218 @@
+"""Generate a recording namespace from a backend's standard namespace.
+
+Every name of the spec table becomes a function: differentiable entries
+record a node when recording is on and an input needs a gradient; the others
+unwrap their inputs, call the backend and wrap what comes back. Nothing here
+is written per op.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+from typing import Any, Callable
+
+from ._array import Array, mixed_error, wrap
+from ._node import Node
+from ._registry import RULES
+from ._spec import SPECS, Spec
+from ._state import STATE
+
+__all__ = ["build_namespace", "API_VERSION"]
+
+API_VERSION = "2025.12"
+
+_CONSTANTS = ("e", "inf", "nan", "pi", "newaxis")
+_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+           "float32", "float64", "complex64", "complex128")
+# Parameters of NumPy functions that the standard does not have; `out=` would
+# write past the tape.
+_HIDDEN = {"out", "where", "casting", "order", "subok", "signature", "initial", "like"}
+
+
+def _unwrap(obj: Any, backend: Any, op: str) -> Any:
+    if isinstance(obj, Array):
+        if obj._backend is not backend:
+            raise mixed_error(op, obj._backend, backend)
+        return obj._data
+    if isinstance(obj, (list, tuple)) and obj and any(isinstance(o, Array) for o in obj):
+        return type(obj)(_unwrap(o, backend, op) for o in obj)
+    return obj
+
+
+def _wrap_out(out: Any, backend: Any, node: Any = None) -> Any:
+    if backend.is_array(out):
+        return wrap(backend.coerce(out), backend, node)
+    if isinstance(out, tuple):
+        items = [wrap(backend.coerce(o), backend, node, i if node is not None else -1)
+                 if backend.is_array(o) else o for i, o in enumerate(out)]
+        return type(out)(*items) if hasattr(out, "_fields") else tuple(items)
+    if isinstance(out, list):
+        return tuple(_wrap_out(tuple(out), backend, node))
+    return backend.coerce_scalar(out)
+
+
+def _passthrough(spec: Spec, raw: Callable, backend: Any) -> Callable:
+    op = spec.qualname
+
+    def fn(*args: Any, **kwargs: Any) -> Any:
+        args = tuple(_unwrap(a, backend, op) for a in args)
+        if kwargs:
+            kwargs = {k: _unwrap(v, backend, op) for k, v in kwargs.items()}
+        return _wrap_out(raw(*args, **kwargs), backend)
+
+    return fn
+
+
+def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
+    op = spec.qualname
+    rule = RULES.get(op)
+    multi = spec.multi
+    nslots = len(spec.arrays)
+    varargs = spec.sequence == "varargs"
+    listarg = spec.sequence == "list"
+    kwslots = {name: i for i, name in enumerate(spec.arrays) if i > 0}
+    coerce = backend.coerce
+    inexact = backend.is_inexact
+
+    def fn(*args: Any, **kwargs: Any) -> Any:
+        parents = []
+        if listarg:
+            seq = list(args[0])
+            for i, a in enumerate(seq):
+                if isinstance(a, Array):
+                    if a._backend is not backend:
+                        raise mixed_error(op, a._backend, backend)
+                    seq[i] = a._data
+                    if a._node is not None:
+                        parents.append((i, a._node, a._oidx))
+            args = (tuple(seq),) + args[1:]
+        else:
+            n = len(args) if varargs else min(len(args), nslots)
+            if n:
+                args = list(args)
+                for i in range(n):
+                    a = args[i]
+                    if isinstance(a, Array):
+                        if a._backend is not backend:
+                            raise mixed_error(op, a._backend, backend)
+                        args[i] = a._data
+                        if a._node is not None:
+                            parents.append((i, a._node, a._oidx))
+            if kwargs:
+                kwargs = dict(kwargs)
+                for k, v in kwargs.items():
+                    if isinstance(v, Array):
+                        if v._backend is not backend:
+                            raise mixed_error(op, v._backend, backend)
+                        kwargs[k] = v._data
+                        if v._node is not None and k in kwslots:
+                            parents.append((kwslots[k], v._node, v._oidx))
+        out = raw(*args, **kwargs)
+        if not parents or not STATE.get()[0]:
+            return _wrap_out(out, backend)
+        if multi:
+            out = type(out)(*map(coerce, out)) if hasattr(out, "_fields") else tuple(map(coerce, out))
+            node = Node(op, rule, tuple(args), kwargs, out, tuple(parents), backend, True, listarg)
+            return _wrap_out(out, backend, node)
+        out = coerce(out)
+        if not inexact(out.dtype):
+            return wrap(out, backend)
+        node = Node(op, rule, tuple(args), kwargs, out, tuple(parents), backend, False, listarg)
+        return wrap(out, backend, node)
+
+    return fn
+
+
+def _missing(spec: Spec, backend: Any) -> Callable:
+    def fn(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f"{spec.qualname}() is not provided by backend '{backend.name}' "
+            f"(its namespace {backend.xp.__name__} lacks it); use another backend for this op"
+        )
+
+    return fn
+
+
+def _signature(raw: Callable) -> inspect.Signature | None:
+    try:
+        sig = inspect.signature(raw)
+    except (TypeError, ValueError):
+        return None
+    params = [p for p in sig.parameters.values() if p.name not in _HIDDEN]
+    return sig.replace(parameters=params)
+
+
+def _make(spec: Spec, raw: Callable | None, backend: Any) -> Callable:
+    if raw is None:
+        fn = _missing(spec, backend)
+    elif spec.differentiable:
+        fn = _recorder(spec, raw, backend)
+    else:
+        fn = _passthrough(spec, raw, backend)
+    fn.__name__ = fn.__qualname__ = spec.name
+    fn.__doc__ = (raw.__doc__ if raw is not None and raw.__doc__ else
+                  f"{spec.qualname} of the array API standard (recording wrapper).")
+    if raw is not None:
+        sig = _signature(raw)
+        if sig is not None:
+            fn.__signature__ = sig  # type: ignore[attr-defined]
+        fn.__wrapped_raw__ = raw  # type: ignore[attr-defined]
+    return fn
+
+
+def build_namespace(backend: Any) -> types.ModuleType:
+    """A complete recording namespace over ``backend`` (see module docstring)."""
+    xp = backend.xp
+    ns = types.ModuleType(f"ag_bridge.namespace.{backend.name}",
+                          f"Recording array API namespace over backend '{backend.name}'.")
+    subs = {"": ns}
+    for mod in ("linalg", "fft"):
+        sub = types.ModuleType(f"{ns.__name__}.{mod}", f"The {mod} extension (recording).")
+        setattr(ns, mod, sub)
+        subs[mod] = sub
+    for spec in SPECS.values():
+        if spec.category == "array_object":
+            continue
+        src = xp if not spec.module else getattr(xp, spec.module, None)
+        raw = getattr(src, spec.name, None) if src is not None else None
+        setattr(subs[spec.module], spec.name, _make(spec, raw, backend))
+    for name in _CONSTANTS + _DTYPES:
+        if hasattr(xp, name):
+            setattr(ns, name, getattr(xp, name))
+    ns.__array_api_version__ = API_VERSION
+    ns.Array = Array
+    ns.backend = backend
+    # Internal recorded ops the rules use (scatter for indexing VJPs).
+    ns._index_add = _internal("_index_add", backend.index_add, backend, (0, 2))
+    ns._index_set = _internal("_index_set", backend.index_set, backend, (0, 2))
+    return ns
+
+
+def _internal(op: str, raw: Callable, backend: Any, slots: tuple) -> Callable:
+    """A recorded op over a backend helper ``raw(a, key, v)``; slots 0 (a) and 2 (v)."""
+    rule = RULES.get(op)
+
+    def fn(a: Any, key: Any, v: Any) -> Any:
+        from ._array import _unwrap_key
+
+        parents = []
+        ra = a
+        rv = v
+        if isinstance(a, Array):
+            ra = a._data
+            if a._node is not None:
+                parents.append((0, a._node, a._oidx))
+        if isinstance(v, Array):
+            rv = v._data
+            if v._node is not None:
+                parents.append((2, v._node, v._oidx))
+        rkey = _unwrap_key(key, backend)
+        out = raw(ra, rkey, rv)
+        if parents and STATE.get()[0]:
+            return wrap(out, backend, Node(op, rule, (ra, rkey, rv), {}, out, tuple(parents),
+                                           backend, False))
+        return wrap(out, backend)
+
+    fn.__name__ = op
+    return fn

@@ -1,0 +1,1 @@
+"""MXNet numpy-mode facade (placeholder)."""

@@ -1,0 +1,60 @@
+"""Small helpers shared by the rule modules (namespace-generic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["cj", "is_complex", "is_scalar", "zeros", "norm_axes", "expand_to"]
+
+_PY = (int, float, bool)
+
+
+def is_scalar(a: Any) -> bool:
+    """Whether ``a`` is a Python number (an operand that gets no cotangent)."""
+    return isinstance(a, (int, float, complex, bool))
+
+
+def is_complex(xp: Any, a: Any) -> bool:
+    """Whether ``a`` (array or Python number) is complex."""
+    if isinstance(a, _PY):
+        return False
+    if isinstance(a, complex):
+        return True
+    dt = a.dtype
+    return dt == xp.complex128 or dt == xp.complex64
+
+
+def cj(xp: Any, a: Any) -> Any:
+    """Conjugate of a derivative factor (identity for real values).
+
+    Rules follow PyTorch's conjugate-Wirtinger convention: the cotangent of a
+    holomorphic ``f`` is ``g * conj(f'(x))``.
+    """
+    if isinstance(a, _PY):
+        return a
+    if isinstance(a, complex):
+        return a.conjugate()
+    return xp.conj(a) if is_complex(xp, a) else a
+
+
+def zeros(xp: Any, g: Any) -> Any:
+    """A zero cotangent shaped like ``g`` (piecewise-constant functions)."""
+    return xp.zeros_like(g)
+
+
+def norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` (None, int, tuple, negative) as a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    return tuple(sorted(a % ndim if ndim else a for a in axis))
+
+
+def expand_to(xp: Any, g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
+    """Broadcast a reduction's cotangent back to the input ``shape``."""
+    if not keepdims and len(shape):
+        axes = norm_axes(axis, len(shape))
+        if axes:
+            g = xp.expand_dims(g, axis=axes)
+    return xp.broadcast_to(g, tuple(shape))

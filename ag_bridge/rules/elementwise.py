@@ -1,0 +1,118 @@
+"""VJPs of the standard's element-wise functions (one line each).
+
+``g`` is the output cotangent, ``ans`` the output; broadcasting is undone by
+the engine and cotangents are cast to their input's dtype there too.
+Conventions decided in DESIGN.md: ties in maximum/minimum split equally,
+abs'(0) = 0, clip passes the gradient at its bounds, x**0 has gradient 0 at 0,
+complex rules follow PyTorch's conjugate-Wirtinger convention.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .._registry import defvjp
+from ._util import cj, is_complex, is_scalar, zeros
+
+
+def _abs(xp, g, ans, x):
+    if is_complex(xp, x):
+        return g * xp.where(ans == 0, 0, x / xp.where(ans == 0, 1, ans))
+    return g * xp.sign(x)
+
+
+def _sign(xp, g, ans, x):
+    if not is_complex(xp, x):
+        return zeros(xp, g)
+    a = xp.abs(x)
+    return xp.where(a == 0, 0, (g - xp.real(g * xp.conj(ans)) * ans) / xp.where(a == 0, 1, a))
+
+
+def _clip_x(xp, g, ans, x, min=None, max=None):
+    keep = None
+    if min is not None:
+        keep = x >= min
+    if max is not None:
+        keep = (x <= max) if keep is None else (keep & (x <= max))
+    return g if keep is None else xp.where(keep, g, 0)
+
+
+def _pow_base(xp, g, ans, x1, x2):
+    if is_scalar(x2):
+        return zeros(xp, g) if x2 == 0 else g * cj(xp, x2 * x1 ** (x2 - 1))
+    return g * cj(xp, xp.where(x2 == 0, 0, x2 * x1 ** (x2 - 1)))
+
+
+def _pow_exponent(xp, g, ans, x1, x2):
+    if is_scalar(x1):
+        return g * cj(xp, ans * (math.log(x1) if x1 > 0 else float("nan"))) if x1 != 0 else zeros(xp, g)
+    return g * cj(xp, xp.where(x1 == 0, 0, ans * xp.log(xp.where(x1 == 0, 1, x1))))
+
+
+def _hypot(xp, g, ans, a):
+    return g * xp.where(ans == 0, 0, a / xp.where(ans == 0, 1, ans))
+
+
+def _tie(xp, g, win, tie):
+    return xp.where(win, g, xp.where(tie, g / 2, 0))
+
+
+defvjp("abs", _abs)
+defvjp("acos", lambda xp, g, ans, x: -g / cj(xp, xp.sqrt(1 - x * x)))
+defvjp("acosh", lambda xp, g, ans, x: g / cj(xp, xp.sqrt(x - 1) * xp.sqrt(x + 1)))
+defvjp("add", lambda xp, g, ans, x1, x2: g, lambda xp, g, ans, x1, x2: g)
+defvjp("asin", lambda xp, g, ans, x: g / cj(xp, xp.sqrt(1 - x * x)))
+defvjp("asinh", lambda xp, g, ans, x: g / cj(xp, xp.sqrt(x * x + 1)))
+defvjp("atan", lambda xp, g, ans, x: g / cj(xp, 1 + x * x))
+defvjp("atan2", lambda xp, g, ans, x1, x2: g * x2 / (x1 * x1 + x2 * x2),
+       lambda xp, g, ans, x1, x2: -g * x1 / (x1 * x1 + x2 * x2))
+defvjp("atanh", lambda xp, g, ans, x: g / cj(xp, 1 - x * x))
+defvjp("ceil", lambda xp, g, ans, x: zeros(xp, g))
+defvjp("clip", _clip_x,
+       lambda xp, g, ans, x, min=None, max=None: xp.where(x < min, g, 0),
+       lambda xp, g, ans, x, min=None, max=None: xp.where(x > max, g, 0))
+defvjp("conj", lambda xp, g, ans, x: xp.conj(g))
+defvjp("copysign", lambda xp, g, ans, x1, x2: g * xp.sign(x1) * xp.sign(ans),
+       lambda xp, g, ans, x1, x2: zeros(xp, g))
+defvjp("cos", lambda xp, g, ans, x: -g * cj(xp, xp.sin(x)))
+defvjp("cosh", lambda xp, g, ans, x: g * cj(xp, xp.sinh(x)))
+defvjp("divide", lambda xp, g, ans, x1, x2: g / cj(xp, x2),
+       lambda xp, g, ans, x1, x2: -g * cj(xp, ans / x2))
+defvjp("exp", lambda xp, g, ans, x: g * cj(xp, ans))
+defvjp("expm1", lambda xp, g, ans, x: g * cj(xp, ans + 1))
+defvjp("floor", lambda xp, g, ans, x: zeros(xp, g))
+defvjp("floor_divide", lambda xp, g, ans, x1, x2: zeros(xp, g),
+       lambda xp, g, ans, x1, x2: zeros(xp, g))
+defvjp("hypot", lambda xp, g, ans, x1, x2: _hypot(xp, g, ans, x1),
+       lambda xp, g, ans, x1, x2: _hypot(xp, g, ans, x2))
+defvjp("imag", lambda xp, g, ans, x: g * 1j)
+defvjp("log", lambda xp, g, ans, x: g / cj(xp, x))
+defvjp("log1p", lambda xp, g, ans, x: g / cj(xp, 1 + x))
+defvjp("log2", lambda xp, g, ans, x: g / (cj(xp, x) * math.log(2)))
+defvjp("log10", lambda xp, g, ans, x: g / (cj(xp, x) * math.log(10)))
+defvjp("logaddexp", lambda xp, g, ans, x1, x2: g * xp.exp(x1 - ans),
+       lambda xp, g, ans, x1, x2: g * xp.exp(x2 - ans))
+defvjp("maximum", lambda xp, g, ans, x1, x2: _tie(xp, g, x1 > x2, x1 == x2),
+       lambda xp, g, ans, x1, x2: _tie(xp, g, x2 > x1, x1 == x2))
+defvjp("minimum", lambda xp, g, ans, x1, x2: _tie(xp, g, x1 < x2, x1 == x2),
+       lambda xp, g, ans, x1, x2: _tie(xp, g, x2 < x1, x1 == x2))
+defvjp("multiply", lambda xp, g, ans, x1, x2: g * cj(xp, x2),
+       lambda xp, g, ans, x1, x2: g * cj(xp, x1))
+defvjp("negative", lambda xp, g, ans, x: -g)
+defvjp("nextafter", lambda xp, g, ans, x1, x2: g, lambda xp, g, ans, x1, x2: zeros(xp, g))
+defvjp("positive", lambda xp, g, ans, x: g)
+defvjp("pow", _pow_base, _pow_exponent)
+defvjp("real", lambda xp, g, ans, x: g)
+defvjp("reciprocal", lambda xp, g, ans, x: -g * cj(xp, ans * ans))
+defvjp("remainder", lambda xp, g, ans, x1, x2: g,
+       lambda xp, g, ans, x1, x2: -g * xp.floor(x1 / x2))
+defvjp("round", lambda xp, g, ans, x: zeros(xp, g))
+defvjp("sign", _sign)
+defvjp("sin", lambda xp, g, ans, x: g * cj(xp, xp.cos(x)))
+defvjp("sinh", lambda xp, g, ans, x: g * cj(xp, xp.cosh(x)))
+defvjp("sqrt", lambda xp, g, ans, x: g / (2 * cj(xp, ans)))
+defvjp("square", lambda xp, g, ans, x: 2 * g * cj(xp, x))
+defvjp("subtract", lambda xp, g, ans, x1, x2: g, lambda xp, g, ans, x1, x2: -g)
+defvjp("tan", lambda xp, g, ans, x: g * cj(xp, 1 + ans * ans))
+defvjp("tanh", lambda xp, g, ans, x: g * cj(xp, 1 - ans * ans))
+defvjp("trunc", lambda xp, g, ans, x: zeros(xp, g))

@@ -1,0 +1,1 @@
+"""ag_bridge backend plugin for dask (entry point ``dask``)."""

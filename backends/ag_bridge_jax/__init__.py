@@ -1,0 +1,1 @@
+"""ag_bridge backend plugin for jax (entry point ``jax``)."""

@@ -1,0 +1,68 @@
+"""ag_bridge backend plugin for NumPy (entry point ``numpy``)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import array_api_compat.numpy as _xp
+import numpy as np
+
+from ag_bridge import Backend as _Backend
+
+__all__ = ["Backend"]
+
+_ndarray = np.ndarray
+_refcount = sys.getrefcount
+
+
+class Backend(_Backend):
+    """NumPy arrays: mutable buffers, ``np.add.at`` scatter, CPU only."""
+
+    name = "numpy"
+    xp = _xp
+    array_types = (np.ndarray, np.generic)
+    mutable = True
+    default_float = np.float32
+
+    def coerce(self, raw: Any) -> Any:
+        """NumPy returns scalars from full reductions; make them 0-d arrays."""
+        return raw if raw.__class__ is _ndarray else np.asarray(raw)
+
+    def is_complex(self, dtype: Any) -> bool:
+        return dtype.kind == "c"
+
+    def is_inexact(self, dtype: Any) -> bool:
+        return dtype.kind in "fc"
+
+    def device(self, raw: Any) -> str:
+        return "cpu"
+
+    def to_numpy(self, raw: Any) -> np.ndarray:
+        return np.array(raw, copy=True)
+
+    def index_array(self, seq: list) -> np.ndarray:
+        return np.asarray(seq)
+
+    def zeros_like(self, raw: Any) -> np.ndarray:
+        return np.zeros_like(raw)
+
+    def exclusive(self, raw: Any) -> bool:
+        # Called as backend.exclusive(array._data): the slot, this frame's
+        # argument and getrefcount's own argument make 3 references. Any view,
+        # saved graph value or other Array adds one (views hold their base).
+        return raw.base is None and _refcount(raw) <= 3 and raw.flags.writeable
+
+    def write_into(self, buf: Any, value: Any) -> Any:
+        np.copyto(buf, value)
+        return buf
+
+    def index_set(self, a: Any, key: Any, v: Any) -> np.ndarray:
+        out = np.array(a, copy=True)
+        out[key] = v
+        return out
+
+    def index_add(self, a: Any, key: Any, v: Any) -> np.ndarray:
+        out = np.array(a, copy=True)
+        np.add.at(out, key, v)
+        return out

@@ -1,0 +1,1 @@
+"""ag_bridge backend plugin for torch (entry point ``torch``)."""

@@ -1,0 +1,1 @@
+"""Conformance records: one per op, driving every gradient test."""
