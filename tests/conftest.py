@@ -1,0 +1,38 @@
+"""Shared fixtures: every engine test runs on every installed backend.
+
+``AG_BRIDGE_TEST_BACKENDS=numpy,torch`` restricts the list (default: all
+installed). Tests take the ``backend`` fixture (a loaded
+:class:`ag_bridge.Backend`) or ``xp`` (its recording namespace).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import ag_bridge
+
+
+def _backends() -> list[str]:
+    wanted = os.environ.get("AG_BRIDGE_TEST_BACKENDS")
+    names = ag_bridge.available_backends()
+    if wanted:
+        names = [n for n in wanted.split(",") if n in names]
+    return names or ["numpy"]
+
+
+BACKENDS = _backends()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """A loaded backend; arrays made with ``ag_bridge.asarray`` inside the test land on it."""
+    with ag_bridge.use_backend(request.param) as b:
+        yield b
+
+
+@pytest.fixture
+def xp(backend):
+    """The recording namespace of the current backend."""
+    return backend.namespace
