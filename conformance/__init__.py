@@ -1,1 +1,33 @@
-"""Conformance records: one per op, driving every gradient test."""
+"""Conformance records: one per op and variant, driving every gradient test.
+
+Import the chapter modules to fill :data:`RECORDS`; :func:`check_case` runs
+one record on one backend; ``python -m ag_bridge.conformance`` prints the
+matrix for the installed backends.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from ._record import RECORDS, Case, Input, binary, record, unary
+from .check import CaseResult, check_case
+
+__all__ = ["RECORDS", "Case", "Input", "record", "unary", "binary", "check_case", "CaseResult",
+           "all_cases"]
+
+CHAPTERS = (
+    "elementwise", "creation", "data_type", "indexing", "linear_algebra", "manipulation",
+    "searching", "sorting", "statistical", "utility", "linalg", "fft",
+)
+
+for _name in CHAPTERS:
+    try:
+        import_module(f"{__name__}.{_name}")
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"{__name__}.{_name}":
+            raise
+
+
+def all_cases() -> list[Case]:
+    """Every registered case, in a stable order."""
+    return [c for op in sorted(RECORDS) for c in RECORDS[op]]

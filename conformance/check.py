@@ -1,0 +1,178 @@
+"""Check one conformance case on one backend.
+
+Checks (each returns the worst error relative to its tolerance; ok when <= 1):
+
+* ``fd``: ag_bridge's VJP against central finite differences in float64 (for
+  complex inputs, in the real and the imaginary direction: the
+  conjugate-Wirtinger gradient dL/dRe + i dL/dIm);
+* ``second``: the gradient of <grad f, w> (create_graph=True) against finite
+  differences of the first-order gradient;
+* ``native``: against the library's own autodiff (torch.autograd, jax.vjp)
+  running the same case on raw arrays, where the backend has one.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import ag_bridge
+from ag_bridge import autograd
+
+from ._record import Case, make_inputs
+
+__all__ = ["CaseResult", "check_case", "gradients"]
+
+
+@dataclass
+class CaseResult:
+    """Outcome of the checks of one case on one backend."""
+
+    case: Case
+    backend: str
+    grads: list = field(default_factory=list)
+    errors: dict = field(default_factory=dict)  # check -> (ratio, message)
+
+    @property
+    def ok(self) -> bool:
+        """True when every check ran within tolerance."""
+        return all(r <= 1.0 for r, _ in self.errors.values())
+
+    def report(self) -> str:
+        """One line per check, for assertion messages."""
+        return "; ".join(f"{k}: {m}" for k, (r, m) in self.errors.items() if r > 1.0) or "ok"
+
+
+def _rng(case: Case, dtype: Any) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(f"{case.id}/{np.dtype(dtype).name}".encode()))
+
+
+def _flat(out: Any) -> list:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _loss(outs: list, vs: list) -> float:
+    return float(sum(np.sum(np.real(np.conj(v) * o)) for o, v in zip(outs, vs)))
+
+
+def _forward(case: Case, b: Any, xs: list) -> list:
+    arrays = [ag_bridge.asarray(x, backend=b) for x in xs]
+    return [o.asnumpy() for o in _flat(case.fn(b.namespace, *arrays))]
+
+
+def gradients(case: Case, b: Any, xs: list, vs: list) -> list:
+    """ag_bridge's cotangents of the case's inputs for output cotangents ``vs``."""
+    arrays = [ag_bridge.asarray(x, backend=b) for x in xs]
+    for a in arrays:
+        a.attach_grad()
+    with autograd.record():
+        outs = _flat(case.fn(b.namespace, *arrays))
+    heads = [o for o in outs if o._node is not None]
+    hv = [ag_bridge.asarray(v, backend=b) for o, v in zip(outs, vs) if o._node is not None]
+    if heads:
+        autograd.backward(heads, hv)
+    return [a.grad.asnumpy() for a in arrays]
+
+
+def _fd(f: Any, xs: list, eps: float) -> list:
+    """Central differences of the real scalar function ``f(xs)``."""
+    out = []
+    for i, x in enumerate(xs):
+        g = np.zeros(x.shape, dtype=x.dtype)
+        dirs = (1.0, 1j) if x.dtype.kind == "c" else (1.0,)
+        for j in range(x.size):
+            for d in dirs:
+                xp_, xm_ = [y.copy() for y in xs], [y.copy() for y in xs]
+                xp_[i].reshape(-1)[j] += d * eps
+                xm_[i].reshape(-1)[j] -= d * eps
+                g.reshape(-1)[j] += d * (f(xp_) - f(xm_)) / (2 * eps)
+        out.append(g)
+    return out
+
+
+def _compare(ours: list, ref: list, case: Case, scale: float = 1.0) -> tuple[float, str]:
+    worst, msg = 0.0, "ok"
+    for i, (a, r) in enumerate(zip(ours, ref)):
+        a = np.asarray(a, dtype=np.result_type(a, r))
+        r = np.asarray(r)
+        if a.shape != r.shape:
+            return np.inf, f"input {i}: gradient shape {a.shape}, expected {r.shape}"
+        if a.size == 0:
+            continue
+        tol = scale * (case.atol + case.rtol * np.abs(r))
+        with np.errstate(invalid="ignore"):
+            err = np.abs(a - r)
+        bad = ~(np.isfinite(a) == np.isfinite(r))
+        ratio = float(np.max(np.where(np.isfinite(err), err / tol, np.where(bad, np.inf, 0.0))))
+        if ratio > worst:
+            worst = ratio
+            j = int(np.argmax(np.where(np.isfinite(err), err / tol, np.inf)))
+            msg = (f"input {i} element {j}: got {a.reshape(-1)[j]!r}, expected {r.reshape(-1)[j]!r} "
+                   f"(max |diff| {np.nanmax(err):.3g})")
+    return worst, msg
+
+
+def check_case(case: Case, backend: Any, dtype: Any = np.float64, second_order: bool = True,
+               native: bool = True, fd: bool = True) -> CaseResult:
+    """Run the checks of ``case`` on ``backend`` (name or Backend) for ``dtype`` inputs."""
+    b = ag_bridge.load_backend(backend)
+    rng = _rng(case, dtype)
+    xs = make_inputs(case, rng, dtype)
+    outs = _forward(case, b, xs)
+    vs = [_draw(rng, o) for o in outs]
+    res = CaseResult(case, b.name)
+    res.grads = gradients(case, b, xs, vs)
+    if fd:
+        ref = _fd(lambda ys: _loss(_forward(case, b, ys), vs), xs, case.eps)
+        res.errors["fd"] = _compare(res.grads, ref, case)
+    if second_order and case.second_order and np.dtype(dtype).kind == "f":
+        ws = [_draw(rng, x) for x in xs]
+        ours = _hvp(case, b, xs, vs, ws)
+        ref = _fd(lambda ys: float(sum(np.sum(g * w) for g, w in
+                                       zip(gradients(case, b, ys, vs), ws))), xs, case.eps)
+        res.errors["second"] = _compare(ours, ref, case, scale=100.0)
+    if native:
+        nat = _native(case, b, xs, vs)
+        if nat is not None:
+            res.errors["native"] = _compare(res.grads, nat, case)
+    return res
+
+
+def _draw(rng: np.random.Generator, like: np.ndarray) -> np.ndarray:
+    v = rng.standard_normal(like.shape)
+    if like.dtype.kind == "c":
+        v = v + 1j * rng.standard_normal(like.shape)
+    return np.asarray(v, dtype=like.dtype if like.dtype.kind in "fc" else np.float64)
+
+
+def _hvp(case: Case, b: Any, xs: list, vs: list, ws: list) -> list:
+    arrays = [ag_bridge.asarray(x, backend=b) for x in xs]
+    for a in arrays:
+        a.attach_grad()
+    with autograd.record():
+        outs = _flat(case.fn(b.namespace, *arrays))
+        pairs = [(o, ag_bridge.asarray(v, backend=b)) for o, v in zip(outs, vs) if o._node is not None]
+        if not pairs:
+            return [np.zeros_like(x) for x in xs]
+        gs = autograd.grad([p[0] for p in pairs], arrays, [p[1] for p in pairs], create_graph=True)
+        xp = b.namespace
+        m = None
+        for g, w in zip(gs, ws):
+            t = xp.sum(g * ag_bridge.asarray(w, backend=b))
+            m = t if m is None else m + t
+    if m is None or m._node is None:
+        return [np.zeros_like(x) for x in xs]
+    m.backward()
+    return [a.grad.asnumpy() for a in arrays]
+
+
+def _native(case: Case, b: Any, xs: list, vs: list) -> list | None:
+    raw_in = [b.asarray(x) for x in xs]
+    raw_v = [b.asarray(v) for v in vs]
+    out = b.native_vjp(lambda *a: case.fn(b.xp, *a), tuple(raw_in), tuple(raw_v))
+    if out is None:
+        return None
+    return [b.to_numpy(g) if g is not None else np.zeros_like(x) for g, x in zip(out, xs)]
