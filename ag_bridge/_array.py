@@ -175,7 +175,7 @@ class Array:
     def __getitem__(self, key: Any) -> "Array":
         b = self._backend
         rkey = _unwrap_key(key, b)
-        out = b.coerce(self._data[rkey])
+        out = b.coerce(b.getitem(self._data, rkey))
         node = self._node
         if node is not None and STATE.get()[0]:
             n = Node("__getitem__", RULES.get("__getitem__"), (self._data, rkey), {}, out,

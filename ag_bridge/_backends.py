@@ -108,6 +108,10 @@ class Backend:
     def synchronize(self) -> None:
         """Wait for queued work (for timing); nothing for eager CPU libraries."""
 
+    def getitem(self, raw: Any, key: Any) -> Any:
+        """``raw[key]`` (a plugin translates keys its library rejects)."""
+        return raw[key]
+
     # -- buffers -----------------------------------------------------------------
     def zeros_like(self, raw: Any) -> Any:
         """Zeros of ``raw``'s shape, dtype and device."""

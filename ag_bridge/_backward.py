@@ -43,11 +43,6 @@ def _fit(xp: Any, c: Any, inp: Any, backend: Any) -> Any:
     return c
 
 
-def _slot_input(node: Any, slot: int) -> Any:
-    args = node.args
-    return args[0][slot] if node.listarg else args[slot]
-
-
 def _collect(roots: list) -> list:
     seen = set()
     order = []
@@ -160,7 +155,10 @@ def _pull(n: Any, g: Any, grads: dict, create: bool) -> None:
             from ._array import wrap
 
             g = tuple(c if not b.is_array(c) else wrap(c, b, None, -1) for c in g)
-    xp, g, ans, args = _wrapped_call(n, g, create)
+    if create:
+        xp, g, ans, args = _wrapped_call(n, g, create)
+    else:
+        xp, ans, args = b.rule_xp, n.ans, n.args
     kwargs = n.kwargs
     joint = None
     for slot, parent, k in n.parents:
@@ -183,5 +181,18 @@ def _pull(n: Any, g: Any, grads: dict, create: bool) -> None:
             raise
         if c is None:
             continue
-        c = _fit(xp, c, _slot_input(n, slot), b)
-        _accumulate(grads, parent, k, c)
+        inp = n.args[0][slot] if n.listarg else (n.args[slot] if slot < len(n.args) else
+                                                   _kw_input(n, slot))
+        if c.shape != inp.shape or c.dtype != inp.dtype:
+            c = _fit(xp, c, inp, b)
+        if parent.multi:
+            _accumulate(grads, parent, k, c)
+        else:
+            prev = grads.get(parent)
+            grads[parent] = c if prev is None else prev + c
+
+
+def _kw_input(n: Any, slot: int) -> Any:
+    from ._spec import SPECS
+
+    return n.kwargs[SPECS[n.op].arrays[slot]]

@@ -74,8 +74,19 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
     kwslots = {name: i for i, name in enumerate(spec.arrays) if i > 0}
     coerce = backend.coerce
     inexact = backend.is_inexact
+    state = STATE.get
 
-    def fn(*args: Any, **kwargs: Any) -> Any:
+    def finish(args: tuple, kwargs: dict, out: Any, parents: list) -> Any:
+        if multi:
+            out = type(out)(*map(coerce, out)) if hasattr(out, "_fields") else tuple(map(coerce, out))
+            node = Node(op, rule, args, kwargs, out, tuple(parents), backend, True, listarg)
+            return _wrap_out(out, backend, node)
+        out = coerce(out)
+        if not inexact(out.dtype):
+            return wrap(out, backend)
+        return wrap(out, backend, Node(op, rule, args, kwargs, out, tuple(parents), backend, False, listarg))
+
+    def general(*args: Any, **kwargs: Any) -> Any:
         parents = []
         if listarg:
             seq = list(args[0])
@@ -99,6 +110,7 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
                         args[i] = a._data
                         if a._node is not None:
                             parents.append((i, a._node, a._oidx))
+                args = tuple(args)
             if kwargs:
                 kwargs = dict(kwargs)
                 for k, v in kwargs.items():
@@ -109,19 +121,59 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
                         if v._node is not None and k in kwslots:
                             parents.append((kwslots[k], v._node, v._oidx))
         out = raw(*args, **kwargs)
-        if not parents or not STATE.get()[0]:
+        if not parents or not state()[0]:
             return _wrap_out(out, backend)
-        if multi:
-            out = type(out)(*map(coerce, out)) if hasattr(out, "_fields") else tuple(map(coerce, out))
-            node = Node(op, rule, tuple(args), kwargs, out, tuple(parents), backend, True, listarg)
-            return _wrap_out(out, backend, node)
-        out = coerce(out)
-        if not inexact(out.dtype):
-            return wrap(out, backend)
-        node = Node(op, rule, tuple(args), kwargs, out, tuple(parents), backend, False, listarg)
-        return wrap(out, backend, node)
+        return finish(args, kwargs, out, parents)
 
-    return fn
+    if multi or varargs or listarg or nslots > 2:
+        return general
+
+    if nslots == 1:
+        def unary(x: Any, /, *rest: Any, **kwargs: Any) -> Any:
+            if x.__class__ is not Array or rest and any(isinstance(r, Array) for r in rest):
+                return general(x, *rest, **kwargs)
+            if x._backend is not backend:
+                raise mixed_error(op, x._backend, backend)
+            node = x._node
+            data = x._data
+            out = raw(data, *rest, **kwargs)
+            if node is None or not state()[0]:
+                return wrap(coerce(out), backend) if backend.is_array(out) else _wrap_out(out, backend)
+            out = coerce(out)
+            if not inexact(out.dtype):
+                return wrap(out, backend)
+            return wrap(out, backend, Node(op, rule, (data,) + rest, kwargs, out,
+                                           ((0, node, x._oidx),), backend, False))
+        return unary
+
+    def binary(x1: Any, x2: Any = _NO, /, *rest: Any, **kwargs: Any) -> Any:
+        if x2 is _NO or rest or kwargs and any(isinstance(v, Array) for v in kwargs.values()):
+            return general(x1, *(() if x2 is _NO else (x2,)), *rest, **kwargs)
+        parents = None
+        if x1.__class__ is Array:
+            if x1._backend is not backend:
+                raise mixed_error(op, x1._backend, backend)
+            if x1._node is not None:
+                parents = [(0, x1._node, x1._oidx)]
+            x1 = x1._data
+        if x2.__class__ is Array:
+            if x2._backend is not backend:
+                raise mixed_error(op, x2._backend, backend)
+            if x2._node is not None:
+                if parents is None:
+                    parents = [(1, x2._node, x2._oidx)]
+                else:
+                    parents.append((1, x2._node, x2._oidx))
+            x2 = x2._data
+        out = raw(x1, x2, **kwargs)
+        if parents is None or not state()[0]:
+            return wrap(coerce(out), backend)
+        return finish((x1, x2), kwargs, out, parents)
+
+    return binary
+
+
+_NO = object()
 
 
 def _missing(spec: Spec, backend: Any) -> Callable:

@@ -1,0 +1,234 @@
+"""The semantics contract of DESIGN.md, on every installed backend."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import ag_bridge
+from ag_bridge import autograd
+
+
+def arr(xp, values, dtype=None):
+    return xp.asarray(values, dtype=dtype or xp.float64)
+
+
+def test_buffer_reused_in_place(xp, backend):
+    x = arr(xp, [1.0, 2.0, 3.0])
+    x.attach_grad()
+    holder = x.grad
+    buf = ag_bridge.unwrap(x.grad)
+    for k in range(3):
+        with autograd.record():
+            y = (x * x * (k + 1)).sum()
+        y.backward()
+        assert x.grad is holder
+        if backend.mutable:
+            assert ag_bridge.unwrap(x.grad) is buf
+        np.testing.assert_allclose(x.grad.asnumpy(), 2 * (k + 1) * np.array([1.0, 2.0, 3.0]))
+
+
+def test_grad_req_add_accumulates(xp):
+    x = arr(xp, [1.0, 2.0])
+    x.attach_grad(grad_req="add")
+    for _ in range(2):
+        with autograd.record():
+            y = (x * x).sum()
+        y.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), [4.0, 8.0])
+
+
+def test_grad_req_null_has_no_gradient(xp):
+    x = arr(xp, [1.0, 2.0])
+    x.attach_grad(grad_req="null")
+    assert x.grad is None
+    with autograd.record():
+        y = (x * x).sum()
+    with pytest.raises(RuntimeError, match="attach_grad"):
+        y.backward()
+
+
+def test_retain_graph_and_freed_graph(xp):
+    x = arr(xp, [1.0, 2.0])
+    x.attach_grad()
+    with autograd.record():
+        y = xp.exp(x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.asnumpy().copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), first)  # 'write' overwrites
+    with pytest.raises(RuntimeError, match="already freed.*retain_graph=True"):
+        y.backward()
+
+
+def test_non_scalar_head_sums(xp):
+    x = arr(xp, [1.0, 2.0, 3.0])
+    x.attach_grad()
+    with autograd.record():
+        y = x * x
+    y.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), [2.0, 4.0, 6.0])
+
+
+def test_head_gradient_shape_checked(xp):
+    x = arr(xp, [1.0, 2.0])
+    x.attach_grad()
+    with autograd.record():
+        y = x * x
+    with pytest.raises(ValueError, match=r"shape \(\).*\(2,\)"):
+        y.backward(arr(xp, 1.0))
+    y.backward(arr(xp, [1.0, 10.0]))
+    np.testing.assert_allclose(x.grad.asnumpy(), [2.0, 40.0])
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_integer_arrays_cannot_attach_grad(xp, dtype):
+    x = xp.asarray([1, 0], dtype=getattr(xp, dtype))
+    with pytest.raises(TypeError, match="only floating and complex arrays"):
+        x.attach_grad()
+
+
+def test_gradient_keeps_leaf_dtype(xp):
+    x = arr(xp, [1.0, 2.0], dtype=xp.float32)
+    x.attach_grad()
+    with autograd.record():
+        y = (xp.astype(x, xp.float64) * arr(xp, [3.0, 4.0])).sum()
+    y.backward()
+    assert x.grad.dtype == xp.float32
+    np.testing.assert_allclose(x.grad.asnumpy(), [3.0, 4.0])
+
+
+def test_broadcasting_undone(xp):
+    a = xp.ones((3, 1), dtype=xp.float64)
+    b = xp.ones((1, 4), dtype=xp.float64)
+    a.attach_grad()
+    b.attach_grad()
+    with autograd.record():
+        y = (a * b * 2).sum()
+    y.backward()
+    np.testing.assert_allclose(a.grad.asnumpy(), np.full((3, 1), 8.0))
+    np.testing.assert_allclose(b.grad.asnumpy(), np.full((1, 4), 6.0))
+
+
+def test_recording_is_context_local(xp, backend):
+    results = {}
+    barrier = threading.Barrier(2)
+
+    def work(k):
+        with ag_bridge.use_backend(backend.name):
+            x = arr(xp, [1.0, 2.0, 3.0])
+            x.attach_grad()
+            with autograd.record():
+                barrier.wait()
+                y = (x ** (k + 2)).sum()
+                barrier.wait()
+            y.backward()
+            results[k] = x.grad.asnumpy()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not autograd.is_recording()
+    v = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(results[0], 2 * v)
+    np.testing.assert_allclose(results[1], 3 * v ** 2)
+
+
+def test_other_thread_does_not_see_recording(xp):
+    seen = []
+    with autograd.record():
+        t = threading.Thread(target=lambda: seen.append(autograd.is_recording()))
+        t.start()
+        t.join()
+    assert seen == [False]
+
+
+def test_failed_backward_leaves_grads_untouched(xp):
+    x = arr(xp, [1.0, 2.0])
+    w = arr(xp, [3.0, 4.0])
+    x.attach_grad()
+    w.attach_grad()
+    x.grad[:] = 7.0
+    w.grad[:] = 5.0
+    with autograd.record():
+        a = (x * w).sum()
+        b = autograd.Function.__new__(_Boom)
+        b.__init__()
+        y = a + b(x).sum()
+    with pytest.raises(ZeroDivisionError):
+        y.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), [7.0, 7.0])
+    np.testing.assert_allclose(w.grad.asnumpy(), [5.0, 5.0])
+
+
+class _Boom(autograd.Function):
+    def forward(self, x):
+        return x * 1
+
+    def backward(self, dy):
+        raise ZeroDivisionError("boom")
+
+
+def test_long_chain_has_no_recursion_limit(xp):
+    x = arr(xp, [0.5])
+    x.attach_grad()
+    y = x
+    with autograd.record():
+        for _ in range(5000):
+            y = y * 1.0001
+    y.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), [1.0001 ** 5000], rtol=1e-9)
+
+
+def test_backward_without_graph_is_clear(xp):
+    x = arr(xp, [1.0])
+    with pytest.raises(RuntimeError, match="attach_grad"):
+        (x * 2).backward()
+
+
+def test_attach_grad_again_resets_and_cuts(xp):
+    x = arr(xp, [2.0])
+    x.attach_grad()
+    with autograd.record():
+        y = x * x
+        y.attach_grad()
+        z = 5 * y - x
+    z.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), [-1.0])
+    np.testing.assert_allclose(y.grad.asnumpy(), [5.0])
+
+
+def test_higher_order(xp):
+    x = arr(xp, [0.3, -1.2])
+    x.attach_grad()
+    with autograd.record():
+        y = xp.sin(x).sum()
+        [g] = autograd.grad(y, [x], create_graph=True)
+        z = (g * g).sum()
+    z.backward()
+    v = np.array([0.3, -1.2])
+    np.testing.assert_allclose(x.grad.asnumpy(), -2 * np.cos(v) * np.sin(v))
+
+
+def test_grad_does_not_touch_buffers(xp):
+    x = arr(xp, [1.0, 2.0])
+    x.attach_grad()
+    with autograd.record():
+        y = (x * x).sum()
+    [g] = autograd.grad(y, [x])
+    np.testing.assert_allclose(g.asnumpy(), [2.0, 4.0])
+    np.testing.assert_allclose(x.grad.asnumpy(), [0.0, 0.0])
+
+
+def test_mixed_backends_rejected():
+    names = ag_bridge.available_backends()
+    if len(names) < 2:
+        pytest.skip("needs two backends")
+    a = ag_bridge.asarray([1.0], backend=names[0])
+    b = ag_bridge.asarray([1.0], backend=names[1])
+    with pytest.raises(TypeError, match=f"'{names[0]}' and '{names[1]}'|'{names[1]}' and '{names[0]}'"):
+        a + b
