@@ -61,7 +61,7 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, backend: Any 
                 raw = b.xp.asarray(obj, copy=True)
             return wrap(b.coerce(raw), b)
     b = _resolve(backend)
-    if device is None and backend is None:
+    if device is None and b is get_backend():
         device = get_device()
     return wrap(b.coerce(b.asarray(obj, dtype=dtype, device=device)), b)
 

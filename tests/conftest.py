@@ -28,7 +28,9 @@ BACKENDS = _backends()
 @pytest.fixture(params=BACKENDS)
 def backend(request):
     """A loaded backend; arrays made with ``ag_bridge.asarray`` inside the test land on it."""
-    with ag_bridge.use_backend(request.param) as b:
+    # AG_BRIDGE_DEVICE applies to the backend named by AG_BRIDGE_BACKEND (e.g. torch on cuda)
+    device = os.environ.get("AG_BRIDGE_DEVICE") if request.param == os.environ.get("AG_BRIDGE_BACKEND") else None
+    with ag_bridge.use_backend(request.param, device=device) as b:
         yield b
 
 
