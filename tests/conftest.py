@@ -25,12 +25,16 @@ def _backends() -> list[str]:
 BACKENDS = _backends()
 
 
+def on_backend(name: str):
+    """``use_backend(name)``, on AG_BRIDGE_DEVICE when AG_BRIDGE_BACKEND names it (torch on cuda)."""
+    device = os.environ.get("AG_BRIDGE_DEVICE") if name == os.environ.get("AG_BRIDGE_BACKEND") else None
+    return ag_bridge.use_backend(name, device=device)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request):
     """A loaded backend; arrays made with ``ag_bridge.asarray`` inside the test land on it."""
-    # AG_BRIDGE_DEVICE applies to the backend named by AG_BRIDGE_BACKEND (e.g. torch on cuda)
-    device = os.environ.get("AG_BRIDGE_DEVICE") if request.param == os.environ.get("AG_BRIDGE_BACKEND") else None
-    with ag_bridge.use_backend(request.param, device=device) as b:
+    with on_backend(request.param) as b:
         yield b
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from ag_bridge.conformance import all_cases, check_case
 
-from .conftest import BACKENDS
+from .conftest import BACKENDS, on_backend
 
 CASES = all_cases()
 
@@ -22,7 +22,8 @@ def _skip(case, name):
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_real(case, name):
     _skip(case, name)
-    res = check_case(case, name, np.float64)
+    with on_backend(name):
+        res = check_case(case, name, np.float64)
     assert res.ok, f"{case.id} on {name}: {res.report()}"
 
 
@@ -33,5 +34,6 @@ COMPLEX = [c for c in CASES if c.complex]
 @pytest.mark.parametrize("case", COMPLEX, ids=[c.id for c in COMPLEX])
 def test_complex(case, name):
     _skip(case, name)
-    res = check_case(case, name, np.complex128)
+    with on_backend(name):
+        res = check_case(case, name, np.complex128)
     assert res.ok, f"{case.id} (complex128) on {name}: {res.report()}"
