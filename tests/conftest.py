@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 
-import pytest
+# Conformance runs in float64: JAX must be in 64-bit mode before it is imported.
+os.environ.setdefault("JAX_ENABLE_X64", "1")
 
-import ag_bridge
+import pytest  # noqa: E402
+
+import ag_bridge  # noqa: E402
 
 
 def _backends() -> list[str]:
