@@ -34,6 +34,7 @@ class CaseResult:
     case: Case
     backend: str
     grads: list = field(default_factory=list)
+    hvp: list | None = None
     errors: dict = field(default_factory=dict)  # check -> (ratio, message)
 
     @property
@@ -116,8 +117,15 @@ def _compare(ours: list, ref: list, case: Case, scale: float = 1.0) -> tuple[flo
 
 
 def check_case(case: Case, backend: Any, dtype: Any = np.float64, second_order: bool = True,
-               native: bool = True, fd: bool = True) -> CaseResult:
-    """Run the checks of ``case`` on ``backend`` (name or Backend) for ``dtype`` inputs."""
+               native: bool = True, fd: bool = True, reference: Any = None) -> CaseResult:
+    """Run the checks of ``case`` on ``backend`` (name or Backend) for ``dtype`` inputs.
+
+    With ``reference`` (the :class:`CaseResult` of the same case on a backend
+    already checked against finite differences, e.g. NumPy), the gradient and
+    the Hessian-vector product are compared with it (``cross``/``second``)
+    instead of re-running finite differences: the same inputs and cotangents
+    are drawn on every backend.
+    """
     b = ag_bridge.load_backend(backend)
     rng = _rng(case, dtype)
     xs = make_inputs(case, rng, dtype)
@@ -125,15 +133,21 @@ def check_case(case: Case, backend: Any, dtype: Any = np.float64, second_order: 
     vs = [_draw(rng, o) for o in outs]
     res = CaseResult(case, b.name)
     res.grads = gradients(case, b, xs, vs)
-    if fd:
+    if reference is not None:
+        res.errors["cross"] = _compare(res.grads, reference.grads, case)
+    elif fd:
         ref = _fd(lambda ys: _loss(_forward(case, b, ys), vs), xs, case.eps)
         res.errors["fd"] = _compare(res.grads, ref, case)
     if second_order and case.second_order and np.dtype(dtype).kind == "f":
         ws = [_draw(rng, x) for x in xs]
-        ours = _hvp(case, b, xs, vs, ws)
-        ref = _fd(lambda ys: float(sum(np.sum(g * w) for g, w in
-                                       zip(gradients(case, b, ys, vs), ws))), xs, case.eps)
-        res.errors["second"] = _compare(ours, ref, case, scale=100.0)
+        res.hvp = _hvp(case, b, xs, vs, ws)
+        if reference is not None:
+            if reference.hvp is not None:
+                res.errors["second"] = _compare(res.hvp, reference.hvp, case, scale=10.0)
+        else:
+            ref = _fd(lambda ys: float(sum(np.sum(g * w) for g, w in
+                                           zip(gradients(case, b, ys, vs), ws))), xs, case.eps)
+            res.errors["second"] = _compare(res.hvp, ref, case, scale=100.0)
     if native:
         nat = _native(case, b, xs, vs)
         if nat is not None:
