@@ -3,12 +3,27 @@
 The standard has no scatter-add, but these VJPs need one: ``xp._index_add``
 is the backend's (``np.add.at``, ``index_add_``, ``.at[].add``) in a plain
 backward and a recorded op (whose VJP is the gather) under create_graph.
-Duplicate indices accumulate.
+Duplicate indices accumulate. ``take``/``take_along_axis`` scatter through a
+key of integer arrays only (one per axis, broadcast against each other), the
+one form of integer-array indexing every backend, array-api-strict included,
+accepts.
 """
 
 from __future__ import annotations
 
 from .._registry import defvjp
+
+__all__ = ["along_key"]
+
+
+def along_key(xp, shape, axis, idx):
+    """The integer-array key ``k`` with ``a[k] == take_along_axis(a, idx, axis)`` for ``a`` of ``shape``:
+    ``idx`` (same ndim as ``shape``) on ``axis``, ``arange`` over every other axis (broadcast)."""
+    nd = len(shape)
+    dev = getattr(idx, "device", None)
+    return tuple(idx if d == axis else xp.reshape(xp.arange(n, dtype=idx.dtype, device=dev),
+                                                  tuple(n if e == d else 1 for e in range(nd)))
+                 for d, n in enumerate(shape))
 
 
 def _gather_back(xp, g, ans, x, key):
@@ -23,7 +38,19 @@ def _set_value(xp, g, ans, x, key, v):
     return g[key]
 
 
+def _take(xp, g, ans, x, indices, /, *, axis=None):
+    ax = 0 if axis is None else axis % x.ndim
+    idx = xp.reshape(indices, tuple(-1 if d == ax else 1 for d in range(x.ndim)))
+    return xp._index_add(xp.zeros_like(x), along_key(xp, tuple(x.shape), ax, idx), g)
+
+
+def _take_along_axis(xp, g, ans, x, indices, /, *, axis=-1):
+    return xp._index_add(xp.zeros_like(x), along_key(xp, tuple(x.shape), axis % x.ndim, indices), g)
+
+
 defvjp("__getitem__", _gather_back)
 defvjp("__setitem__", _set_target, None, _set_value)
 defvjp("_index_set", _set_target, None, _set_value)
 defvjp("_index_add", lambda xp, g, ans, x, key, v: g, None, _set_value)
+defvjp("take", _take, None)
+defvjp("take_along_axis", _take_along_axis, None)
