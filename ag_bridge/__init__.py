@@ -22,6 +22,7 @@ from ._backends import (
 )
 from ._api import asarray, namespace, unwrap
 from ._spec import SPECS
+from . import rules as _rules  # noqa: F401,E402  (fills the VJP registry; imports no array library)
 
 __version__ = "0.1.0"
 

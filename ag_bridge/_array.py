@@ -45,7 +45,10 @@ def _unwrap_key(key: Any, backend: Any) -> Any:
     if isinstance(key, Array):
         if key._backend is not backend:
             raise mixed_error("__getitem__", key._backend, backend)
-        return key._data
+        raw = key._data
+        if backend.is_inexact(raw.dtype):  # MXNet: np.array([0, 2]) is float32 and indexes
+            raw = backend.xp.astype(raw, backend.index_array([0]).dtype)
+        return raw
     if isinstance(key, tuple):
         return tuple(_unwrap_key(k, backend) for k in key)
     if isinstance(key, range):
@@ -123,7 +126,7 @@ class Array:
 
     def to_device(self, device: Any, /, *, stream: Any = None) -> "Array":
         """Copy to ``device``; gradients flow back to the original device."""
-        return self._backend.namespace.to_device(self, device, stream=stream)
+        return self._backend.namespace._to_device(self, device, stream=stream)
 
     def __dlpack__(self, /, *, stream: Any = None, max_version: Any = None,
                    dl_device: Any = None, copy: bool | None = None) -> Any:
@@ -163,6 +166,12 @@ class Array:
             yield self[i]
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
+        if self._node is not None and STATE.get()[0]:
+            raise TypeError(
+                "converting an array that needs gradients to a NumPy array inside "
+                "autograd.record() would silently drop its gradient; call .detach() first, "
+                "or use the array API namespace (x.__array_namespace__()) for the computation"
+            )
         out = self._backend.to_numpy(self._data)
         return out if dtype is None else out.astype(dtype)
 

@@ -175,16 +175,18 @@ def _pull(n: Any, g: Any, grads: dict, create: bool) -> None:
                         "pass that argument as a constant (detach() it)"
                     )
                 c = fn(xp, g, ans, *args, **kwargs)
+            if c is None:
+                continue
+            if not create:
+                c = b.coerce(c)
+            inp = n.args[0][slot] if n.listarg else (n.args[slot] if slot < len(n.args) else
+                                                       _kw_input(n, slot))
+            if c.shape != inp.shape or c.dtype != inp.dtype:
+                c = _fit(xp, c, inp, b)
         except Exception as exc:
             if hasattr(exc, "add_note"):
                 exc.add_note(f"raised by the VJP of {n.op}() (argument {slot}) on backend '{b.name}'")
             raise
-        if c is None:
-            continue
-        inp = n.args[0][slot] if n.listarg else (n.args[slot] if slot < len(n.args) else
-                                                   _kw_input(n, slot))
-        if c.shape != inp.shape or c.dtype != inp.dtype:
-            c = _fit(xp, c, inp, b)
         if parent.multi:
             _accumulate(grads, parent, k, c)
         else:

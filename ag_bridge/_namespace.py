@@ -44,12 +44,18 @@ def _wrap_out(out: Any, backend: Any, node: Any = None) -> Any:
     if backend.is_array(out):
         return wrap(backend.coerce(out), backend, node)
     if isinstance(out, tuple):
-        items = [wrap(backend.coerce(o), backend, node, i if node is not None else -1)
+        items = [(wrap(backend.coerce(o), backend, node, i)
+                  if node is not None and backend.is_inexact(o.dtype) else wrap(backend.coerce(o), backend))
                  if backend.is_array(o) else o for i, o in enumerate(out)]
         return type(out)(*items) if hasattr(out, "_fields") else tuple(items)
     if isinstance(out, list):
         return tuple(_wrap_out(tuple(out), backend, node))
     return backend.coerce_scalar(out)
+
+
+def _refuse_out(op: str) -> TypeError:
+    return TypeError(f"{op}(): out= is not supported: writing into an existing array would bypass "
+                     "the tape; assign the result instead (y = f(x))")
 
 
 def _passthrough(spec: Spec, raw: Callable, backend: Any) -> Callable:
@@ -58,6 +64,8 @@ def _passthrough(spec: Spec, raw: Callable, backend: Any) -> Callable:
     def fn(*args: Any, **kwargs: Any) -> Any:
         args = tuple(_unwrap(a, backend, op) for a in args)
         if kwargs:
+            if "out" in kwargs:
+                raise _refuse_out(op)
             kwargs = {k: _unwrap(v, backend, op) for k, v in kwargs.items()}
         return _wrap_out(raw(*args, **kwargs), backend)
 
@@ -112,6 +120,8 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
                             parents.append((i, a._node, a._oidx))
                 args = tuple(args)
             if kwargs:
+                if "out" in kwargs:
+                    raise _refuse_out(op)
                 kwargs = dict(kwargs)
                 for k, v in kwargs.items():
                     if isinstance(v, Array):
@@ -130,7 +140,8 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
 
     if nslots == 1:
         def unary(x: Any, /, *rest: Any, **kwargs: Any) -> Any:
-            if x.__class__ is not Array or rest and any(isinstance(r, Array) for r in rest):
+            if x.__class__ is not Array or rest and any(isinstance(r, Array) for r in rest) \
+                    or "out" in kwargs:
                 return general(x, *rest, **kwargs)
             if x._backend is not backend:
                 raise mixed_error(op, x._backend, backend)
@@ -147,7 +158,8 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
         return unary
 
     def binary(x1: Any, x2: Any = _NO, /, *rest: Any, **kwargs: Any) -> Any:
-        if x2 is _NO or rest or kwargs and any(isinstance(v, Array) for v in kwargs.values()):
+        if x2 is _NO or rest or kwargs and ("out" in kwargs or
+                                            any(isinstance(v, Array) for v in kwargs.values())):
             return general(x1, *(() if x2 is _NO else (x2,)), *rest, **kwargs)
         parents = None
         if x1.__class__ is Array:
@@ -235,10 +247,19 @@ def build_namespace(backend: Any) -> types.ModuleType:
     ns.__array_api_version__ = API_VERSION
     ns.Array = Array
     ns.backend = backend
+    # The array object's to_device() records through here (Array.to_device calls it).
+    ns._to_device = _make(SPECS["to_device"], _to_device, backend)
     # Internal recorded ops the rules use (scatter for indexing VJPs).
     ns._index_add = _internal("_index_add", backend.index_add, backend, (0, 2))
     ns._index_set = _internal("_index_set", backend.index_set, backend, (0, 2))
     return ns
+
+
+def _to_device(x: Any, device: Any, /, *, stream: Any = None) -> Any:
+    """``x`` on ``device`` (array-api-compat's helper: torch tensors have no ``to_device``)."""
+    from array_api_compat import to_device
+
+    return to_device(x, device, stream=stream)
 
 
 def _internal(op: str, raw: Callable, backend: Any, slots: tuple) -> Callable:

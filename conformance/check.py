@@ -186,7 +186,10 @@ def _hvp(case: Case, b: Any, xs: list, vs: list, ws: list) -> list:
 def _native(case: Case, b: Any, xs: list, vs: list) -> list | None:
     raw_in = [b.asarray(x) for x in xs]
     raw_v = [b.asarray(v) for v in vs]
-    out = b.native_vjp(lambda *a: case.fn(b.xp, *a), tuple(raw_in), tuple(raw_v))
+    try:
+        out = b.native_vjp(lambda *a: case.fn(b.rule_xp, *a), tuple(raw_in), tuple(raw_v))
+    except Exception:  # the library's own autodiff cannot run this case: no oracle
+        return None
     if out is None:
         return None
     return [b.to_numpy(g) if g is not None else np.zeros_like(x) for g, x in zip(out, xs)]
