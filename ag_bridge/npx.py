@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._array import Array
-from .np._core import operands, to_dtype
+from .np._core import index_dtype, operands, to_dtype
 
 __all__ = ["set_np", "reset_np", "is_np_array", "relu", "sigmoid", "softmax", "log_softmax",
            "one_hot", "pick"]
@@ -37,6 +37,7 @@ def is_np_array() -> bool:
 
 
 def _one(data: Any) -> tuple:
+    """The namespace of ``data``'s backend and ``data`` as an Array."""
     b, (x,) = operands((data,))
     return b.namespace, x
 
@@ -54,8 +55,11 @@ def sigmoid(data: Any) -> Array:
 
 
 def _shifted(ns: Any, x: Array, axis: int) -> Array:
-    # Softmax is shift-invariant, so the max is a constant (detached): exact
-    # gradients, no overflow.
+    """``x`` minus its maximum along ``axis``, for a stable softmax.
+
+    Softmax is shift-invariant, so the maximum is taken as a constant
+    (detached): the gradients are exact and nothing overflows.
+    """
     return x - ns.max(x.detach(), axis=axis, keepdims=True)
 
 
@@ -82,8 +86,8 @@ def one_hot(data: Any, depth: int, on_value: float = 1.0, off_value: float = 0.0
     """One-hot rows of length ``depth`` for integer (or integral float) labels ``data``."""
     b, (x,) = operands((data,))
     ns = b.namespace
-    hit = ns.expand_dims(ns.astype(x, ns.int64), axis=-1) == ns.arange(depth, dtype=ns.int64,
-                                                                        device=x.device)
+    it = index_dtype(b)
+    hit = ns.expand_dims(ns.astype(x, it), axis=-1) == ns.arange(depth, dtype=it, device=x.device)
     dt = to_dtype(b, dtype)
     return ns.where(hit, ns.asarray(on_value, dtype=dt, device=x.device),
                     ns.asarray(off_value, dtype=dt, device=x.device))
@@ -96,6 +100,12 @@ def pick(data: Any, index: Any, axis: int = -1, keepdims: bool = False) -> Array
     """
     b, (x, i) = operands((data, index))
     ns = b.namespace
-    idx = ns.expand_dims(ns.astype(i, ns.int64), axis=axis)
-    out = ns.take_along_axis(x, idx, axis=axis)
+    idx = ns.expand_dims(ns.astype(i, index_dtype(b)), axis=axis)
+    if hasattr(b.xp, "take_along_axis"):
+        out = ns.take_along_axis(x, idx, axis=axis)
+    else:  # e.g. Dask: select with a one-hot mask along the axis
+        shape = [1] * x.ndim
+        shape[axis] = x.shape[axis]
+        positions = ns.reshape(ns.arange(x.shape[axis], dtype=idx.dtype, device=x.device), tuple(shape))
+        out = ns.sum(ns.where(idx == positions, x, ns.zeros_like(x)), axis=axis, keepdims=True)
     return out if keepdims else ns.squeeze(out, axis=axis)

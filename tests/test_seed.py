@@ -141,10 +141,11 @@ def test_creation_defaults_are_float32(backend):
               np.eye(2), np.linspace(0, 1, 5), np.random.normal(size=(2,)), np.random.uniform(size=3)):
         assert a.asnumpy().dtype == numpy.float32
     assert np.array([True, False]).asnumpy().dtype == numpy.bool_
-    x64 = np.array([1, 2], dtype="float64")
-    assert np.array(x64).asnumpy().dtype == numpy.float64  # from an array: keeps its dtype
-    assert np.zeros_like(x64).asnumpy().dtype == numpy.float64
-    assert np.random.randint(0, 5, size=4).asnumpy().dtype == numpy.int64
+    i32 = np.array([1, 2], dtype="int32")
+    assert np.array(i32).asnumpy().dtype == numpy.int32  # from an array: keeps its dtype
+    assert np.array(numpy.arange(2, dtype=numpy.int32)).asnumpy().dtype == numpy.int32
+    assert np.zeros_like(i32).asnumpy().dtype == numpy.int32
+    assert np.random.randint(0, 5, size=4).asnumpy().dtype.kind == "i"
 
 
 def test_demo_prints_the_chapter(capsys):
@@ -164,3 +165,21 @@ def test_demo_on_each_backend(capsys, name):
 
     assert cli.main(["demo", "--plain", "--backend", name]) == 0
     assert "array([ 0.,  4.,  8., 12.])" in capsys.readouterr().out
+
+
+def test_cli_unknown_backend_and_backends_listing(capsys):
+    from ag_bridge import cli
+
+    assert cli.main(["demo", "--backend", "no_such_library"]) == 2
+    assert "no_such_library" in capsys.readouterr().err
+    assert cli.main(["backends"]) == 0
+    listed = capsys.readouterr().out.split()
+    assert "numpy" in listed and "*" in listed
+
+
+def test_run_cell_returns_the_last_expression():
+    from ag_bridge import cli
+
+    scope: dict = {}
+    assert cli.run_cell("a = 2\na * 3", scope) == 6
+    assert cli.run_cell("b = a + 1", scope) is None and scope["b"] == 3

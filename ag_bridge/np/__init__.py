@@ -23,34 +23,22 @@ dtypes; any dtype or dtype name is accepted wherever a ``dtype`` is.
 
 from __future__ import annotations
 
-import math as _math
+from math import e, inf, nan, pi
 from typing import Any
 
 from .._array import Array
 from .._backends import get_backend as _get_backend
-from . import linalg, random
-from ._creation import (
-    arange, array, asarray, empty, empty_like, eye, full, full_like, identity, linspace, ones,
-    ones_like, zeros, zeros_like,
-)
-from ._manipulation import (
-    argsort, broadcast_to, concatenate, expand_dims, flip, meshgrid, moveaxis, nonzero, ravel, repeat,
-    reshape, roll, sort, split, squeeze, stack, swapaxes, take, tile, transpose, where,
-)
-from ._math import (
-    ELEMENTWISE, all, amax, amin, any, argmax, argmin, clip, cumprod, cumsum, dot, inner, matmul, max,
-    mean, min, outer, prod, std, sum, tensordot, var, vdot,
-)
+from . import _creation, _manipulation, _math, linalg, random
 
-globals().update(ELEMENTWISE)
+for _part in (_creation, _manipulation, _math):
+    globals().update({_name: getattr(_part, _name) for _name in _part.__all__})
+globals().update(_math.ELEMENTWISE)
+del _part
 
 #: MXNet's ``np.ndarray`` is ag_bridge's Array (for ``isinstance`` checks).
 ndarray = Array
 
-pi = _math.pi
-e = _math.e
-inf = _math.inf
-nan = _math.nan
+#: ``x[:, np.newaxis]`` inserts an axis.
 newaxis = None
 
 _DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -58,14 +46,7 @@ _DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32
 
 __all__ = [
     "ndarray", "pi", "e", "inf", "nan", "newaxis", "linalg", "random",
-    "arange", "array", "asarray", "empty", "empty_like", "eye", "full", "full_like", "identity",
-    "linspace", "ones", "ones_like", "zeros", "zeros_like",
-    "argsort", "broadcast_to", "concatenate", "expand_dims", "flip", "meshgrid", "moveaxis", "nonzero",
-    "ravel", "repeat", "reshape", "roll", "sort", "split", "squeeze", "stack", "swapaxes", "take",
-    "tile", "transpose", "where",
-    "all", "amax", "amin", "any", "argmax", "argmin", "clip", "cumprod", "cumsum", "dot", "inner",
-    "matmul", "max", "mean", "min", "outer", "prod", "std", "sum", "tensordot", "var", "vdot",
-    *sorted(ELEMENTWISE), *_DTYPES,
+    *_creation.__all__, *_manipulation.__all__, *_math.__all__, *sorted(_math.ELEMENTWISE), *_DTYPES,
 ]
 
 
@@ -80,4 +61,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
+    """The module's names, the dtype names included."""
     return sorted(set(globals()) | set(_DTYPES))

@@ -18,7 +18,7 @@ from .._array import Array
 from .._backends import Backend, get_backend, get_device
 
 __all__ = [
-    "backend_for", "to_dtype", "default_dtype", "placement", "array", "operand", "operands",
+    "backend_for", "to_dtype", "default_dtype", "index_dtype", "placement", "array", "operand", "operands",
     "numpy_style",
 ]
 
@@ -75,6 +75,11 @@ def default_dtype(b: Backend, data: Any = None) -> Any:
     return b.default_float
 
 
+def index_dtype(b: Backend) -> Any:
+    """The backend's default integer dtype (int64; int32 on JAX without x64)."""
+    return b.namespace.__array_namespace_info__().default_dtypes()["integral"]
+
+
 def placement(b: Backend, device: Any = None) -> dict:
     """``{'device': ...}`` for a creation call: the given device, else the
     current one (``use_backend(name, device)``), else the backend's default."""
@@ -110,6 +115,13 @@ def array(obj: Any, dtype: Any = None, *, copy: bool = True, device: Any = None,
         dt = to_dtype(b, obj.dtype)
     else:
         dt = default_dtype(b, obj)
+    if copy and not b.is_array(obj):
+        # Converting Python data or another library's array makes a new buffer,
+        # except that a backend may share a NumPy array's memory: copy that here.
+        # (Asking torch for copy=True of a NumPy array onto CUDA fails.)
+        if isinstance(obj, numpy.ndarray):
+            obj = obj.copy()
+        copy = False
     return b.namespace.asarray(obj, dtype=dt, copy=True if copy else None, **placement(b, device))
 
 

@@ -38,10 +38,12 @@ def asarray(a: Any, dtype: Any = None, *, device: Any = None) -> Array:
 
 
 def _creation_dtype(b: Any, dtype: Any) -> Any:
+    """``dtype`` on ``b``, or the default float when None."""
     return default_dtype(b) if dtype is None else to_dtype(b, dtype)
 
 
 def _shape(shape: Any) -> tuple:
+    """An int or a sequence as a shape tuple."""
     return (shape,) if isinstance(shape, int) else tuple(shape)
 
 
@@ -92,6 +94,8 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, *, device: Any = None) 
 
 
 def _like(name: str):
+    """``zeros_like`` and friends: NumPy's signature over the standard's function."""
+
     def fn(a: Any, dtype: Any = None, *, device: Any = None) -> Array:
         x = _array(a, copy=False)
         b = x._backend

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._array import Array
-from ._core import numpy_style, operands
+from ._core import array, numpy_style, operands
 
 __all__ = [
     "reshape", "ravel", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "broadcast_to",
@@ -20,6 +20,7 @@ __all__ = [
 
 
 def _one(a: Any) -> tuple:
+    """The namespace of ``a``'s backend and ``a`` as an Array."""
     b, (x,) = operands((a,))
     return b.namespace, x
 
@@ -99,7 +100,7 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Array]:
     else:
         cuts = list(indices_or_sections)
     lead = (slice(None),) * (axis % x.ndim)
-    return [x[lead + (slice(lo, hi),)] for lo, hi in zip([0] + cuts, cuts + [n])]
+    return [x[lead + (slice(lo, hi),)] for lo, hi in zip([0] + cuts, cuts + [n], strict=True)]
 
 
 def flip(m: Any, axis: Any = None) -> Array:
@@ -128,6 +129,8 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if x is None and y is None:
         return nonzero(condition)
     b, (c, x1, x2) = operands((condition, x, y))
+    if not isinstance(x1, Array) and not isinstance(x2, Array):  # two numbers: default float
+        x1 = array(x1, copy=False, backend=b)
     return b.namespace.where(c, x1, x2)
 
 

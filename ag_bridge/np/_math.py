@@ -29,7 +29,8 @@ for _s in SPECS.values():
 for _alias, _std in ALIASES.items():
     ELEMENTWISE[_alias] = numpy_style(_alias, _std, len(SPECS[_std].arrays))
 
-__all__ = ["ALIASES", "ELEMENTWISE",
+# The hand-written functions; ELEMENTWISE holds the generated ones.
+__all__ = [
     "clip", "sum", "mean", "prod", "max", "min", "amax", "amin", "std", "var", "argmax", "argmin",
     "all", "any", "cumsum", "cumprod", "dot", "vdot", "inner", "outer", "matmul", "tensordot",
 ]
@@ -45,6 +46,7 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Array:
 
 
 def _reduce(std: str, a: Any, axis: Any, keepdims: bool, out: Any, **kw: Any) -> Array:
+    """The standard's reduction ``std`` with NumPy's ``axis``/``keepdims``; ``out=`` refused."""
     if out is not None:
         raise TypeError(f"{std}(): out= is not supported (it would write past the tape)")
     b, (x,) = operands((a,))
@@ -125,6 +127,7 @@ def any(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Ar
 
 
 def _cumulative(std: str, a: Any, axis: int | None, dtype: Any) -> Array:
+    """``cumulative_sum``/``cumulative_prod`` with NumPy's ``axis=None`` (flatten)."""
     b, (x,) = operands((a,))
     ns = b.namespace
     if axis is None:

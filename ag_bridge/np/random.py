@@ -14,7 +14,7 @@ from typing import Any
 import numpy
 
 from .._array import Array
-from ._core import backend_for, default_dtype, placement, to_dtype
+from ._core import backend_for, default_dtype, index_dtype, placement, to_dtype
 
 __all__ = ["seed", "normal", "uniform", "randint", "rand", "randn"]
 
@@ -26,6 +26,7 @@ class _Generator:
         self.rng = numpy.random.default_rng()
 
     def reseed(self, seed: Any) -> None:
+        """Start a new generator from ``seed``."""
         self.rng = numpy.random.default_rng(seed)
 
 
@@ -38,6 +39,7 @@ def seed(seed: int | None = None) -> None:
 
 
 def _shape(size: Any, *params: Any) -> tuple:
+    """``size`` as a tuple, else the broadcast shape of the distribution's parameters."""
     if size is not None:
         return (size,) if isinstance(size, int) else tuple(size)
     return numpy.broadcast_shapes(*(tuple(getattr(p, "shape", numpy.shape(p))) for p in params))
@@ -77,11 +79,15 @@ def uniform(low: Any = 0.0, high: Any = 1.0, size: Any = None, dtype: Any = None
 
 def randint(low: int, high: int | None = None, size: Any = None, dtype: Any = None, *,
             device: Any = None) -> Array:
-    """Random integers in ``[low, high)`` (``[0, low)`` when ``high`` is None); int64 by default."""
+    """Random integers in ``[low, high)`` (``[0, low)`` when ``high`` is None).
+
+    The dtype defaults to the backend's default integer (int64; int32 on JAX
+    without x64).
+    """
     values = _GEN.rng.integers(low, high, size=_shape(size) if size is not None else None)
     b = backend_for()
-    return b.namespace.asarray(numpy.asarray(values), dtype=to_dtype(b, dtype or "int64"),
-                               **placement(b, device))
+    dt = index_dtype(b) if dtype is None else to_dtype(b, dtype)
+    return b.namespace.asarray(numpy.asarray(values), dtype=dt, **placement(b, device))
 
 
 def rand(*size: int) -> Array:

@@ -1,4 +1,9 @@
-"""VJPs of the searching functions (only ``where`` is differentiable)."""
+"""VJPs of the searching functions (only ``where`` is differentiable).
+
+``where(condition, x1, x2)`` routes ``g`` to ``x1`` where the condition holds
+and to ``x2`` elsewhere; the condition gets no cotangent, and broadcasting
+(also of Python-scalar operands) is undone by the engine.
+"""
 
 from __future__ import annotations
 

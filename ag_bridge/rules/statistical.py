@@ -1,15 +1,52 @@
-"""VJPs of the statistical reductions."""
+"""VJPs of the statistical functions: reductions and cumulative sums/products.
+
+Conventions (DESIGN.md; evidence in the shared reference notes):
+
+* ``max``/``min``: tied extreme elements split the gradient equally,
+  ``g * mask / count(mask)`` (torch ``amax``, JAX and HIPS autograd agree).
+* ``std`` at a constant slice (std = 0): the derivative ``(x - mean) /
+  ((N - c) * std)`` is 0/0 there; ag_bridge returns 0 for that slice, like
+  torch (JAX gives NaN). ``var`` is smooth and needs no special case.
+* ``prod`` is exact with one or several zeros: the product of the *other*
+  elements comes from exclusive cumulative products taken from both ends (no
+  division). Second derivatives are exact too.
+* ``cumulative_prod`` is exact with zeros in O(n): positions before the first
+  zero of a slice use ``rev_cumsum(g * y) / x``, the first zero and later
+  positions use the products with that zero replaced by one (torch and JAX:
+  ``cumprod([2, 0, 3])`` has gradient ``[1, 8, 0]`` for a cotangent of ones).
+  The first zero's value stays in the graph, so second derivatives are exact
+  when a slice holds at most one zero.
+* ``cumulative_sum``/``cumulative_prod`` with ``axis=None`` accept 1-D input
+  only (the standard leaves 0-d unspecified); ``include_initial`` drops the
+  cotangent of the leading constant slot. A ``dtype`` argument computes in
+  that dtype; the engine casts the cotangent back to the input's dtype.
+"""
 
 from __future__ import annotations
 
 import math
 
 from .._registry import defvjp
-from ._util import expand_to, norm_axes
+from ._util import cj, expand_to, norm_axes
 
 
 def _count(shape: tuple, axis) -> int:
     return math.prod(shape[a] for a in norm_axes(axis, len(shape)))
+
+
+def _axis(axis, ndim: int) -> int:
+    """The axis of a cumulative function (None: the only axis of a 1-D array)."""
+    return 0 if axis is None else axis % max(ndim, 1)
+
+
+def _cut(ndim: int, axis: int, start=None, stop=None) -> tuple:
+    """An index selecting ``start:stop`` along ``axis``."""
+    return (slice(None),) * axis + (slice(start, stop),) + (slice(None),) * (ndim - axis - 1)
+
+
+def _rcumsum(xp, a, axis: int):
+    """Reverse cumulative sum along ``axis``: out_k = sum_{i>=k} a_i."""
+    return xp.flip(xp.cumulative_sum(xp.flip(a, axis=axis), axis=axis), axis=axis)
 
 
 def _sum(xp, g, ans, x, /, *, axis=None, dtype=None, keepdims=False):
@@ -20,5 +57,89 @@ def _mean(xp, g, ans, x, /, *, axis=None, keepdims=False):
     return expand_to(xp, g, x.shape, axis, keepdims) / max(_count(x.shape, axis), 1)
 
 
+def _others(xp, x, axes: tuple):
+    """For each element, the product of the other elements of its reduced slice.
+
+    Exclusive cumulative products from the left and from the right, multiplied:
+    no division, so exact with any number of zeros.
+    """
+    keep = tuple(a for a in range(x.ndim) if a not in axes)
+    perm = keep + axes
+    t = xp.permute_dims(x, perm) if perm != tuple(range(x.ndim)) else x
+    outer, inner = t.shape[:len(keep)], t.shape[len(keep):]
+    t = xp.reshape(t, outer + (math.prod(inner),))
+    left = xp.cumulative_prod(t, axis=-1, include_initial=True)[..., :-1]
+    right = xp.cumulative_prod(xp.flip(t, axis=-1), axis=-1, include_initial=True)[..., :-1]
+    o = xp.reshape(left * xp.flip(right, axis=-1), outer + inner)
+    if perm == tuple(range(x.ndim)):
+        return o
+    return xp.permute_dims(o, tuple(sorted(range(x.ndim), key=perm.__getitem__)))
+
+
+def _prod(xp, g, ans, x, /, *, axis=None, dtype=None, keepdims=False):
+    if dtype is not None:
+        x = xp.astype(x, dtype)
+    return expand_to(xp, g, x.shape, axis, keepdims) * cj(xp, _others(xp, x, norm_axes(axis, x.ndim)))
+
+
+def _centered(xp, x, axis):
+    return x - xp.mean(x, axis=axis, keepdims=True)
+
+
+def _var(xp, g, ans, x, /, *, axis=None, correction=0.0, keepdims=False):
+    # d var / dx = 2 (x - mean) / (N - c); complex x: the same (conjugate-Wirtinger, g real)
+    dof = float(_count(x.shape, axis) - correction)
+    return expand_to(xp, g, x.shape, axis, keepdims) * _centered(xp, x, axis) * 2 / dof
+
+
+def _std(xp, g, ans, x, /, *, axis=None, correction=0.0, keepdims=False):
+    dof = float(_count(x.shape, axis) - correction)
+    s = expand_to(xp, ans, x.shape, axis, keepdims)
+    gs = expand_to(xp, g, x.shape, axis, keepdims)
+    return xp.where(s == 0, 0, gs * _centered(xp, x, axis) / (xp.where(s == 0, 1, s) * dof))
+
+
+def _extreme(xp, g, ans, x, /, *, axis=None, keepdims=False):
+    if x.ndim == 0:
+        return g
+    mask = xp.astype(x == expand_to(xp, ans, x.shape, axis, keepdims), x.dtype)
+    count = xp.sum(mask, axis=norm_axes(axis, x.ndim), keepdims=True)
+    return expand_to(xp, g, x.shape, axis, keepdims) * mask / count
+
+
+def _cumsum(xp, g, ans, x, /, *, axis=None, dtype=None, include_initial=False):
+    ax = _axis(axis, x.ndim)
+    if include_initial:
+        g = g[_cut(g.ndim, ax, 1)]
+    return _rcumsum(xp, g, ax)
+
+
+def _cumprod(xp, g, ans, x, /, *, axis=None, dtype=None, include_initial=False):
+    # x̄_k = sum_{i>=k} g_i prod_{j<=i, j!=k} x_j (conjugated for complex). z: a slice's first zero.
+    ax = _axis(axis, x.ndim)
+    if include_initial:
+        g, ans = g[_cut(g.ndim, ax, 1)], ans[_cut(ans.ndim, ax, 1)]
+    if dtype is not None:
+        x = xp.astype(x, dtype)
+    zero = x == 0
+    seen = xp.cumulative_sum(xp.astype(zero, xp.int32), axis=ax)  # zeros in x[..., :k+1]
+    before, first = seen == 0, zero & (seen == 1)
+    # k < z: sum_{i>=k} g_i y_i / x_k  (y_i = 0 from z on)
+    a = _rcumsum(xp, g * cj(xp, ans), ax) / cj(xp, xp.where(before, x, 1))
+    # k >= z: x_z * sum_{i>=k} g_i y1_i / x_k, y1 = cumprod with x_z -> 1, x_z read as 1 at k = z
+    y1 = xp.cumulative_prod(xp.where(first, 1, x), axis=ax)
+    xz = xp.sum(xp.where(first, x, 0), axis=ax, keepdims=True)  # 0, kept in the graph for create_graph
+    ok = first | ((seen == 1) & ~zero)  # z itself, or later non-zero entries before a second zero
+    b = _rcumsum(xp, g * cj(xp, y1), ax) * cj(xp, xp.where(first, 1, xz) / xp.where(ok & ~first, x, 1))
+    return xp.where(before, a, xp.where(ok, b, 0))
+
+
 defvjp("sum", _sum)
 defvjp("mean", _mean)
+defvjp("prod", _prod)
+defvjp("var", _var)
+defvjp("std", _std)
+defvjp("max", _extreme)
+defvjp("min", _extreme)
+defvjp("cumulative_sum", _cumsum)
+defvjp("cumulative_prod", _cumprod)

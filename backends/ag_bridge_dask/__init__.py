@@ -1,1 +1,269 @@
-"""ag_bridge backend plugin for dask (entry point ``dask``)."""
+"""ag_bridge backend plugin for Dask (entry point ``dask``).
+
+Dask arrays are lazy task graphs: a backward pass builds more graph and the
+gradients stay lazy until something computes them (``x.grad.asnumpy()``,
+``float()``, ``bool()``, printing). Buffers are rebound, never written
+(``mutable = False``; Dask's ``x += 1`` makes a new object anyway). Dask has
+no scatter-add: keys that touch each element at most once (integers, slices,
+``...``, ``None``) go through ``__setitem__`` on a fresh graph; integer-array
+and boolean-mask keys go through flat element ids and a weighted
+``bincount`` (whose result is one chunk of the array's size, rechunked back);
+several index arrays, which Dask refuses, are turned into flat ids too.
+Data-dependent sizes (boolean masks, ``nonzero``) are computed when such an
+array is made (:meth:`Backend.coerce`), so shapes are always known. The
+namespace is array-api-compat's with fixes: FFTs rechunk the transformed
+axes to one chunk (Dask refuses others; backward passes make such chunks)
+and, given ``s`` without ``axes``, transform the last axes (not the first);
+``linalg.cholesky`` returns the lower factor (compat returns the upper one)
+and accepts ``upper=True``; ``linalg.svd``/``svdvals`` of square matrices
+work. Names Dask lacks (``take_along_axis``, ``linalg.det`` ...) raise
+``NotImplementedError`` naming the backend, from the recording namespace.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+from typing import Any
+
+import array_api_compat.dask.array as _compat
+import dask.array as da
+import numpy as np
+
+from ag_bridge import Backend as _Backend
+
+__all__ = ["Backend"]
+
+_FFT_1D = ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft")
+_FFT_ND = ("fftn", "ifftn", "rfftn", "irfftn")
+
+
+def _one_chunk(x: Any, axes: Any) -> Any:
+    """``x`` with a single chunk along ``axes`` (Dask's FFTs need that)."""
+    want = {a % x.ndim: -1 for a in axes}
+    if all(len(x.chunks[a]) == 1 for a in want):
+        return x
+    return x.rechunk(want)
+
+
+def _fft_1d(fn: Any) -> Any:
+    def f(x: Any, /, *, n: Any = None, axis: int = -1, norm: str = "backward") -> Any:
+        return fn(_one_chunk(x, (axis,)), n=n, axis=axis, norm=norm)
+
+    f.__name__ = f.__qualname__ = fn.__name__
+    f.__doc__ = fn.__doc__
+    return f
+
+
+def _fft_nd(fn: Any) -> Any:
+    def f(x: Any, /, *, s: Any = None, axes: Any = None, norm: str = "backward") -> Any:
+        if axes is not None:
+            ax = tuple(axes)
+        else:  # the standard's default: the last len(s) axes, or all of them
+            ax = tuple(range(x.ndim - (x.ndim if s is None else len(s)), x.ndim))
+        return fn(_one_chunk(x, ax), s=s, axes=ax, norm=norm)
+
+    f.__name__ = f.__qualname__ = fn.__name__
+    f.__doc__ = fn.__doc__
+    return f
+
+
+def _cholesky(x: Any, /, *, upper: bool = False) -> Any:
+    # array-api-compat 1.16 returns Dask's default, the *upper* factor, for
+    # upper=False, and fails for upper=True
+    return da.linalg.cholesky(x, lower=not upper)
+
+
+def _svd(x: Any, /, *, full_matrices: bool = True) -> Any:
+    # compat refuses full_matrices=True even for square matrices, where it is
+    # the reduced SVD; Dask's SVD needs one chunk along the columns
+    if full_matrices and x.shape[-1] != x.shape[-2]:
+        raise ValueError("linalg.svd(full_matrices=True) of a non-square matrix is not supported "
+                         "by backend 'dask'; pass full_matrices=False")
+    return _compat.linalg.svd(_one_chunk(x, (-1,)), full_matrices=False)
+
+
+def _svdvals(x: Any, /) -> Any:
+    return _svd(x, full_matrices=False)[1]  # compat's asks for the full SVD, which Dask refuses
+
+
+def _module(name: str, src: Any, doc: str) -> types.ModuleType:
+    mod = types.ModuleType(name, doc)
+    for k in dir(src):
+        if not k.startswith("__"):
+            setattr(mod, k, getattr(src, k))
+    return mod
+
+
+def _namespace() -> types.ModuleType:
+    """array-api-compat's Dask namespace with its FFTs, ``cholesky`` and ``svd`` fixed."""
+    ns = _module("ag_bridge_dask.xp", _compat, "array_api_compat.dask.array, with the fixes of "
+                 "ag_bridge_dask: FFTs along chunked axes, cholesky, svd.")
+    ns.__array_api_version__ = _compat.__array_api_version__
+    ns.fft = _module("ag_bridge_dask.xp.fft", _compat.fft, "Dask FFTs (rechunked along the axes).")
+    for k in _FFT_1D:
+        setattr(ns.fft, k, _fft_1d(getattr(_compat.fft, k)))
+    for k in _FFT_ND:
+        setattr(ns.fft, k, _fft_nd(getattr(_compat.fft, k)))
+    ns.linalg = _module("ag_bridge_dask.xp.linalg", _compat.linalg, "Dask linalg.")
+    ns.linalg.cholesky = _cholesky
+    ns.linalg.svd = _svd
+    ns.linalg.svdvals = _svdvals
+    return ns
+
+
+_xp = _namespace()
+
+_DArray = da.Array
+_BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
+
+
+def _as_tuple(key: Any) -> tuple:
+    return key if isinstance(key, tuple) else (key,)
+
+
+def _basic(key: Any) -> bool:
+    """Whether ``key`` has no arrays (selects each element at most once)."""
+    return all(isinstance(k, _BASIC) and not isinstance(k, bool) for k in _as_tuple(key))
+
+
+def _known(x: Any) -> Any:
+    """``x`` with its chunk sizes known (boolean-mask results need a pass over the mask)."""
+    if isinstance(x, _DArray) and any(math.isnan(n) for n in x.shape):
+        x = x.compute_chunk_sizes()
+    return x
+
+
+def _int_arrays(a: Any, key: Any) -> bool:
+    """Whether ``key`` is one integer (array) per axis, at least one an array."""
+    key = _as_tuple(key)
+    arrays = [k for k in key if isinstance(k, (_DArray, np.ndarray))]
+    return (len(key) == a.ndim and bool(arrays) and all(k.dtype.kind in "iu" for k in arrays)
+            and all(isinstance(k, (int, np.integer, _DArray, np.ndarray)) for k in key))
+
+
+def _flat_ids(a: Any, key: Any) -> Any:
+    """Flat ids of the elements ``a[key]`` selects, in selection order (shape of ``a[key]``)."""
+    n = math.prod(a.shape)
+    if _int_arrays(a, key):  # Dask indexes with one array at a time: do the arithmetic
+        ids, stride = 0, 1
+        for k, size in zip(reversed(_as_tuple(key)), reversed(a.shape), strict=True):
+            ids = ids + (k % size) * stride
+            stride *= size
+        return da.asarray(ids)
+    ids = da.arange(n, chunks=max(n, 1)).reshape(a.shape)
+    if a.ndim:
+        ids = ids.rechunk(a.chunks)
+    return _known(ids[key])
+
+
+def _scatter_add(a: Any, key: Any, v: Any) -> Any:
+    """``v`` summed into zeros of ``a``'s shape at the flat ids ``key`` selects."""
+    n = math.prod(a.shape)
+    ids = _flat_ids(a, key)
+    flat_ids = ids.reshape(-1)
+    v = _known(v if isinstance(v, _DArray) else da.asarray(v))
+    vals = da.broadcast_to(v, ids.shape).reshape(-1).rechunk(flat_ids.chunks)
+    if vals.dtype.kind == "c":
+        out = (da.bincount(flat_ids, weights=vals.real, minlength=n)
+               + 1j * da.bincount(flat_ids, weights=vals.imag, minlength=n))
+    else:
+        out = da.bincount(flat_ids, weights=vals, minlength=n)
+    out = out.astype(a.dtype).reshape(a.shape)
+    return out.rechunk(a.chunks) if a.ndim else out
+
+
+def _hits(a: Any, key: Any) -> Any:
+    """Boolean array of ``a``'s shape: which elements ``key`` selects."""
+    n = math.prod(a.shape)
+    flat = _flat_ids(a, key).reshape(-1)
+    hit = da.bincount(flat, minlength=n).reshape(a.shape) > 0
+    return hit.rechunk(a.chunks) if a.ndim else hit
+
+
+class Backend(_Backend):
+    """Dask arrays: lazy, chunked, rebound buffers, ``bincount`` scatter-add."""
+
+    name = "dask"
+    xp = _xp
+    array_types = (_DArray,)
+    mutable = False
+    default_float = np.float32
+
+    def coerce(self, raw: Any) -> Any:
+        """Make data-dependent sizes (boolean masks, ``nonzero``, ``unique_*``) known.
+
+        Dask leaves them NaN, which no shape comparison, ``reshape`` or
+        ``broadcast_to`` in the backward pass can use; this computes them once,
+        when the array is made. Everything else stays lazy.
+        """
+        for n in raw.shape:
+            if n != n:
+                return raw.compute_chunk_sizes()
+        return raw
+
+    def is_complex(self, dtype: Any) -> bool:
+        return dtype.kind == "c"
+
+    def is_inexact(self, dtype: Any) -> bool:
+        return dtype.kind in "fc"
+
+    def device(self, raw: Any) -> str:
+        return "cpu"
+
+    def index_array(self, seq: list) -> np.ndarray:
+        # NumPy keys keep Dask's shapes and chunks known
+        return np.asarray(seq) if seq else np.zeros(0, dtype=np.int64)
+
+    def to_numpy(self, raw: Any) -> np.ndarray:
+        return np.array(raw.compute(), copy=True)
+
+    # -- buffers (lazy: rebind) -------------------------------------------------------
+    def zeros_like(self, raw: Any) -> Any:
+        return da.zeros_like(raw)
+
+    def exclusive(self, raw: Any) -> bool:
+        return False
+
+    def write_into(self, buf: Any, value: Any) -> Any:
+        return value
+
+    def add_into(self, buf: Any, value: Any) -> Any:
+        return buf + value
+
+    # -- indexing -----------------------------------------------------------------
+    def getitem(self, raw: Any, key: Any) -> Any:
+        """``raw[key]``; several index arrays (which Dask refuses) go through flat ids."""
+        if _int_arrays(raw, key) and sum(isinstance(k, (_DArray, np.ndarray)) for k in key) > 1:
+            ids = _flat_ids(raw, key)
+            return raw.reshape(-1)[ids.reshape(-1)].reshape(ids.shape)
+        return raw[key]
+
+    def _setitem(self, a: Any, key: Any, v: Any) -> Any:
+        """``a`` with ``a[key] = v`` through Dask's ``__setitem__`` (basic keys)."""
+        key = _as_tuple(key)
+        if any(k is None for k in key):  # Dask's __setitem__ rejects None
+            target = a[key].shape
+            key = tuple(k for k in key if k is not None)
+            if isinstance(v, (_DArray, np.ndarray)):
+                v = da.broadcast_to(v, target).reshape(a[key].shape)
+        out = a.copy()
+        out[key] = v.astype(a.dtype) if isinstance(v, (_DArray, np.ndarray)) else v
+        return out
+
+    def index_set(self, a: Any, key: Any, v: Any) -> Any:
+        if _basic(key):
+            return self._setitem(a, key, v)
+        if not isinstance(v, (_DArray, np.ndarray)):  # a scalar: no placement needed
+            return da.where(_hits(a, key), da.asarray(v, dtype=a.dtype), a)
+        try:
+            return self._setitem(a, key, v)
+        except (NotImplementedError, ValueError, IndexError, TypeError):
+            # boolean masks with lazy sizes, several index arrays: duplicates sum
+            placed = _scatter_add(a, key, v)
+            return da.where(_hits(a, key), placed, a)
+
+    def index_add(self, a: Any, key: Any, v: Any) -> Any:
+        if _basic(key):
+            return self._setitem(a, key, a[key] + v)
+        return a + _scatter_add(a, key, v)

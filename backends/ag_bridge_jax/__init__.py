@@ -1,1 +1,164 @@
-"""ag_bridge backend plugin for jax (entry point ``jax``)."""
+"""ag_bridge backend plugin for JAX (entry point ``jax``).
+
+JAX arrays are immutable: gradient buffers are rebound behind the same
+:class:`ag_bridge.Array` (``mutable = False``), ``__setitem__`` is
+``a.at[key].set(v)`` and scatter-add is ``a.at[key].add(v)``. Tracers are
+``jax.Array`` instances, so recording and ``autograd.grad`` work inside
+``jax.jit`` (nothing here forces a concrete value). Without
+``jax_enable_x64`` JAX truncates 64-bit data to 32 bits; converting float64
+data through this plugin says so with a :class:`JaxFloat64Warning`.
+``jax.vjp`` is the conformance oracle (conjugated: JAX's complex convention
+is the conjugate of ag_bridge's, which is PyTorch's).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ag_bridge import Backend as _Backend
+
+__all__ = ["Backend", "JaxFloat64Warning"]
+
+_Tracer = jax.core.Tracer
+_WIDE = (np.dtype("float64"), np.dtype("complex128"))
+
+
+class JaxFloat64Warning(UserWarning):
+    """float64/complex128 data became float32/complex64 (``jax_enable_x64`` is off)."""
+
+
+def _x64() -> bool:
+    return bool(jax.config.jax_enable_x64)
+
+
+def _dtype_of(obj: Any) -> Any:
+    dt = getattr(obj, "dtype", None)
+    try:
+        return np.dtype(dt) if dt is not None else None
+    except TypeError:
+        return None
+
+
+def _device(dev: Any) -> Any:
+    """A JAX device from a name: ``'cpu'``, ``'gpu'``/``'cuda'``, ``'cuda:1'``, ``'tpu'``."""
+    if not isinstance(dev, str):
+        return dev
+    platform, _, index = dev.partition(":")
+    platform = {"cuda": "gpu", "rocm": "gpu"}.get(platform.lower(), platform.lower())
+    return jax.devices(platform)[int(index or 0)]
+
+
+class Backend(_Backend):
+    """JAX arrays (and tracers): immutable buffers, ``.at[]`` scatter, ``jax.vjp`` oracle."""
+
+    name = "jax"
+    xp = jnp
+    array_types = (jax.Array,)
+    mutable = False
+    default_float = jnp.float32
+
+    # -- identity ---------------------------------------------------------------
+    def is_complex(self, dtype: Any) -> bool:
+        return jnp.issubdtype(dtype, jnp.complexfloating)
+
+    def is_inexact(self, dtype: Any) -> bool:
+        return jnp.issubdtype(dtype, jnp.inexact)
+
+    # -- devices, conversion -----------------------------------------------------
+    def device(self, raw: Any) -> Any:
+        """The array's device (None for a tracer inside ``jax.jit``)."""
+        if isinstance(raw, _Tracer):
+            return None
+        devs = raw.devices()
+        return next(iter(devs)) if len(devs) == 1 else raw.sharding
+
+    def asarray(self, obj: Any, dtype: Any = None, device: Any = None) -> Any:
+        if not _x64():
+            want = np.dtype(dtype) if dtype is not None else _dtype_of(obj)
+            if want is not None and want in _WIDE:
+                narrow = "float32" if want == _WIDE[0] else "complex64"
+                warnings.warn(
+                    f"ag_bridge backend 'jax': {want} data becomes {narrow} because JAX's 64-bit "
+                    "mode is off; call jax.config.update('jax_enable_x64', True) (or set "
+                    "JAX_ENABLE_X64=1) before creating arrays to keep float64",
+                    JaxFloat64Warning, stacklevel=3)
+                if dtype is not None:
+                    dtype = narrow
+        kw = {}
+        if dtype is not None:
+            kw["dtype"] = dtype
+        dev = device if device is not None else self.device_default
+        if dev is not None:
+            kw["device"] = _device(dev)
+        return jnp.asarray(obj, **kw)
+
+    def index_array(self, seq: list) -> Any:
+        return jnp.asarray(seq) if seq else jnp.zeros(0, dtype=jnp.int32)
+
+    def to_numpy(self, raw: Any) -> np.ndarray:
+        return np.array(raw, copy=True)
+
+    def repr(self, raw: Any) -> str:
+        if isinstance(raw, _Tracer):
+            return f"ag_bridge.Array({raw!r})"
+        return super().repr(raw)
+
+    def synchronize(self) -> None:
+        jax.effects_barrier()
+
+    # -- buffers (immutable: rebind) ------------------------------------------------
+    def zeros_like(self, raw: Any) -> Any:
+        return jnp.zeros_like(raw)
+
+    def exclusive(self, raw: Any) -> bool:
+        return False
+
+    def write_into(self, buf: Any, value: Any) -> Any:
+        return value
+
+    def add_into(self, buf: Any, value: Any) -> Any:
+        return buf + value
+
+    def _value(self, v: Any, like: Any) -> Any:
+        if isinstance(v, jax.Array) and v.dtype != like.dtype:
+            return v.astype(like.dtype)
+        return v
+
+    def index_set(self, a: Any, key: Any, v: Any) -> Any:
+        return a.at[key].set(self._value(v, a))
+
+    def index_add(self, a: Any, key: Any, v: Any) -> Any:
+        return a.at[key].add(self._value(v, a))
+
+    # -- the library's own autodiff ----------------------------------------------
+    def native_vjp(self, fn: Callable, args: tuple, cotangent: Any) -> tuple:
+        """Cotangents of ``fn(*args)`` by ``jax.vjp``, in ag_bridge's (PyTorch's) convention.
+
+        Non-floating arguments are held constant (their entry is None).
+        """
+        pos = [i for i, a in enumerate(args)
+               if isinstance(a, jax.Array) and self.is_inexact(a.dtype)]
+
+        def f(*diff: Any) -> Any:
+            full = list(args)
+            for i, d in zip(pos, diff, strict=True):
+                full[i] = d
+            out = fn(*full)
+            return tuple(out) if isinstance(out, list) else out
+
+        out, pullback = jax.vjp(f, *(args[i] for i in pos))
+        cots = list(cotangent) if isinstance(cotangent, (tuple, list)) else [cotangent]
+        outs = out if isinstance(out, tuple) else (out,)
+        cots = tuple(jnp.zeros_like(o) if c is None else jnp.conj(jnp.asarray(c, dtype=o.dtype))
+                     for o, c in zip(outs, cots, strict=False))
+        cts = pullback(cots if isinstance(out, tuple) else cots[0])
+        res: list = [None] * len(args)
+        for i, c in zip(pos, cts, strict=True):
+            res[i] = jnp.conj(c)
+        return tuple(res)

@@ -1,0 +1,247 @@
+"""Helpers of the linalg rules: matrix plumbing and the decompositions' VJP cores.
+
+Everything is written against the namespace ``xp`` the rule is handed, so the
+same code runs in a plain backward (raw backend) and under create_graph
+(recorded, giving higher derivatives). Shapes are ``(..., m, n)``; ``mH`` is
+the conjugate transpose. Costs: every core is a fixed number of matrix
+products and solves of the decomposition's own size (O(n^3) for n x n, O(mnk)
+for an m x n SVD/QR with k = min(m, n)); nothing builds n^2 x n^2 Jacobians.
+
+Gaps between eigen/singular values are divided by honestly (a tie gives
+inf/NaN, like torch) except for a matrix whose vector cotangents are all zero:
+then the vector terms are skipped (torch skips undefined cotangents; here the
+engine fills zeros), so losses on eigen/singular values alone stay finite at
+repeated values. :func:`div0` (0/0 := 0) is only for the norms at 0.
+"""
+
+from __future__ import annotations
+
+from ._util import cj, is_complex
+
+__all__ = ["mH", "eye", "diag_embed", "diag", "re", "div0", "offdiag", "gaps", "chain", "unused",
+           "inv_h", "adjugate_h", "svd_vjp", "eigh_vjp", "eig_vjp", "qr_vjp", "cholesky_vjp",
+           "powsum", "undiagonal"]
+
+
+def mH(xp, a):
+    """Conjugate transpose of the last two axes."""
+    return cj(xp, xp.matrix_transpose(a))
+
+
+def eye(xp, n: int, m: int | None = None, k: int = 0, like=None):
+    """An identity (or shifted-diagonal) matrix with ``like``'s dtype and device."""
+    return xp.eye(n, m, k=k, dtype=like.dtype, device=_device(like))
+
+
+def _device(a):
+    """``a.device`` (None for raw tracers under jax.jit, which have none)."""
+    return getattr(a, "device", None)
+
+
+def diag_embed(xp, v):
+    """``(..., n)`` -> ``(..., n, n)`` with ``v`` on the diagonal (O(n^2))."""
+    return v[..., None] * eye(xp, v.shape[-1], like=v)
+
+
+def diag(xp, a):
+    """The main diagonal of the last two axes."""
+    return xp.linalg.diagonal(a)
+
+
+def re(xp, a):
+    """Real part (identity for real arrays)."""
+    return xp.real(a) if is_complex(xp, a) else a
+
+
+def div0(xp, num, den):
+    """``num / den`` with 0/0 := 0 (the norms' gradient 0 at the zero vector)."""
+    zero = num == 0
+    return xp.where(zero, 0, num / xp.where(zero, 1, den))
+
+
+def offdiag(xp, a):
+    """``a`` with its diagonal set to 0 (a constant mask: no tril/triu needed)."""
+    return a * (1 - eye(xp, a.shape[-1], like=a))
+
+
+def gaps(xp, lam, skip):
+    """E_ij = lam_j - lam_i with 1 on the diagonal, and all ones where ``skip`` (see the module doc)."""
+    e = lam[..., None, :] - lam[..., :, None] + eye(xp, lam.shape[-1], like=lam)
+    return xp.where(skip, 1, e)
+
+
+def unused(xp, *gs):
+    """Per matrix (``(..., 1, 1)``): whether all the cotangents ``gs`` are exactly zero."""
+    out = None
+    for g in gs:
+        z = xp.all(g == 0, axis=(-2, -1), keepdims=True)
+        out = z if out is None else out & z
+    return out
+
+
+def chain(xp, a, b, c):
+    """``a @ b @ c`` in the cheaper association (shapes of the last two axes)."""
+    (m, k), (_, n), (_, p) = a.shape[-2:], b.shape[-2:], c.shape[-2:]
+    if m * k * n + m * n * p <= k * n * p + m * k * p:
+        return xp.matmul(xp.matmul(a, b), c)
+    return xp.matmul(a, xp.matmul(b, c))
+
+
+def inv_h(xp, x):
+    """``inv(x)^H`` as one solve against the identity (the whole matrix is the answer)."""
+    return xp.linalg.solve(mH(xp, x), eye(xp, x.shape[-1], like=x))
+
+
+def _exclusive_prod(xp, s):
+    """p_i = prod_{j != i} s_j, exact with zeros (O(n^2), below the O(n^3) of the SVD)."""
+    n = s.shape[-1]
+    mask = eye(xp, n, like=s) == 1
+    return xp.prod(xp.where(mask, 1, s[..., None, :]), axis=-1)
+
+
+def _concrete_all(xp, cond):
+    """``bool(all(cond))``, or None where the value is not concrete (a tracer under jax.jit)."""
+    try:
+        return bool(xp.all(cond))
+    except TypeError:  # jax's TracerBoolConversionError is a TypeError
+        return None
+
+
+def adjugate_h(xp, x, d):
+    """``adj(x)^H`` (= conj(det) inv(x)^H when x is invertible), correct at singular x.
+
+    Well-conditioned batches (cond(x) < eps^(-1/4)) use one solve (exact to all
+    orders, also at repeated singular values such as orthogonal matrices);
+    otherwise the SVD form adj(A) = det(U) det(V^H) V diag(prod_{j!=i} s_j) U^H,
+    finite and exact at singular matrices (its second derivative goes through
+    the SVD's: NaN at a singular matrix with repeated non-zero singular values).
+    The choice is per matrix of a batch (under jax.jit, with no concrete
+    values, both are computed and selected). All O(n^3).
+    """
+    n = x.shape[-1]
+    if n == 0:
+        return xp.zeros_like(x)
+    s = xp.linalg.svdvals(x)
+    well = s[..., -1] > xp.finfo(x.dtype).eps ** 0.25 * s[..., 0]
+    ok = _concrete_all(xp, well)
+    if ok:
+        return cj(xp, d)[..., None, None] * inv_h(xp, x)
+    u, s, vh = xp.linalg.svd(x, full_matrices=False)
+    phase = cj(xp, xp.linalg.det(u) * xp.linalg.det(vh))
+    adj = phase[..., None, None] * xp.matmul(u * _exclusive_prod(xp, s)[..., None, :], vh)
+    if ok is None or bool(xp.any(well)):  # traced, or a batch mixing both kinds: select per matrix
+        well = well[..., None, None]
+        safe = xp.where(well, x, eye(xp, n, like=x))  # keeps the solve off singular matrices
+        adj = xp.where(well, cj(xp, d)[..., None, None] * inv_h(xp, safe), adj)
+    return adj
+
+
+def svd_vjp(xp, gu, gs, gvh, u, s, vh):
+    """Cotangent of A = U diag(s) V^H (reduced SVD) for cotangents of U, s, V^H.
+
+    Derived from dP = U^H dA V = Omega_U S + dS - S Omega_V with skew-Hermitian
+    Omega's; F_ij = 1/(s_j^2 - s_i^2); complex phases in the symmetric gauge
+    (a gauge-variant loss gets the gauge-invariant projection; torch raises).
+    Matches torch's svd_backward. Cost O(m n k).
+    """
+    m, n, k = u.shape[-2], vh.shape[-1], s.shape[-1]
+    skip_u, skip_v = unused(xp, gu), unused(xp, gvh)
+    skip = skip_u & skip_v
+    j = xp.matmul(mH(xp, u), gu)
+    kk = xp.matmul(vh, mH(xp, gvh))
+    sj, sk = j - mH(xp, j), kk - mH(xp, kk)
+    num = offdiag(xp, sj * s[..., None, :] + s[..., :, None] * sk)
+    core = num / gaps(xp, s * s, skip) + diag_embed(xp, gs)
+    if is_complex(xp, u):
+        core = core + diag_embed(xp, (diag(xp, sj) - diag(xp, sk)) / (4 * xp.where(skip[..., 0], 1, s)))
+    out = chain(xp, u, core, vh)
+    if m > k:
+        gus = gu / xp.where(skip_u, 1, s[..., None, :])
+        out = out + xp.matmul(gus - xp.matmul(u, xp.matmul(mH(xp, u), gus)), vh)
+    if n > k:
+        sgvh = gvh / xp.where(skip_v, 1, s[..., :, None])
+        out = out + xp.matmul(u, sgvh - xp.matmul(xp.matmul(sgvh, mH(xp, vh)), vh))
+    return out
+
+
+def eigh_vjp(xp, gl, gv, lam, v):
+    """A = V diag(lam) V^H: A_bar = V (diag(gl) + skew(V^H gV) / E) V^H, skew(M) = (M - M^H)/2."""
+    w = xp.matmul(mH(xp, v), gv)
+    core = offdiag(xp, (w - mH(xp, w)) / 2) / gaps(xp, lam, unused(xp, gv)) + diag_embed(xp, gl)
+    return chain(xp, v, core, mH(xp, v))
+
+
+def eig_vjp(xp, gl, gv, lam, v):
+    """A V = V diag(lam), unit-norm columns: A_bar = V^{-H} (diag(gl) + offdiag(W - V^H V
+    diag(Re diag W)) / conj(E)) V^H with W = V^H gV (the normalisation term keeps |v_j| = 1)."""
+    vh = mH(xp, v)
+    w = xp.matmul(vh, gv)
+    w = w - xp.matmul(vh, v) * re(xp, diag(xp, w))[..., None, :]
+    core = offdiag(xp, w) / cj(xp, gaps(xp, lam, unused(xp, gv))) + diag_embed(xp, gl)
+    return xp.linalg.solve(vh, xp.matmul(core, vh))
+
+
+def _qr_tall(xp, gq, gr, q, r):
+    # torch's linalg_qr_backward (m >= n): A_bar = (gQ + Q B) R^{-H}, M = triu(gR R^H - Q^H gQ),
+    # B = M + M^H with the real part of the diagonal halved; R^{-H} applied by one solve.
+    n = r.shape[-1]
+    mm = xp.matmul(gr, mH(xp, r)) - xp.matmul(mH(xp, q), gq)
+    mm = mm * xp.triu(xp.ones((n, n), dtype=r.dtype, device=_device(r)))
+    b = mm + mH(xp, mm) - diag_embed(xp, re(xp, diag(xp, mm)))
+    x = gq + xp.matmul(q, b)
+    return mH(xp, xp.linalg.solve(r, mH(xp, x)))
+
+
+def qr_vjp(xp, gq, gr, q, r, a, mode):
+    """Cotangent of A = QR. Tall/square reduced: see :func:`_qr_tall`; wide (m < n): A = [X | Y]
+    with X = Q R_X, R_Y = Q^H Y, so Y_bar = Q gR_Y and X goes through the square rule with
+    gQ + Y gR_Y^H. O(m n min(m, n))."""
+    m, n = a.shape[-2], a.shape[-1]
+    if m > n and mode == "complete":
+        raise ValueError(
+            "linalg.qr(mode='complete') with m > n is not differentiable: the last m - n columns "
+            "of Q are not unique (any orthonormal basis of the complement); use mode='reduced'")
+    if m >= n:
+        return _qr_tall(xp, gq, gr, q, r)
+    y, gry = a[..., :, m:], gr[..., :, m:]
+    gx = _qr_tall(xp, gq + xp.matmul(y, mH(xp, gry)), gr[..., :, :m], q, r[..., :, :m])
+    return xp.concat([gx, xp.matmul(q, gry)], axis=-1)
+
+
+def cholesky_vjp(xp, gl, low):
+    """A = L L^H: A_bar = sym(L^{-H} Phi(L^H gL) L^{-1}), Phi = tril with halved diagonal,
+    sym(M) = (M + M^H)/2; two solves with L^H (the standard has no triangular solve). O(n^3)."""
+    n = low.shape[-1]
+    p = xp.matmul(mH(xp, low), gl)
+    p = p * xp.tril(xp.ones((n, n), dtype=low.dtype, device=_device(low))) - diag_embed(xp, diag(xp, p)) / 2
+    lh = mH(xp, low)
+    t = xp.linalg.solve(lh, mH(xp, xp.linalg.solve(lh, p)))  # = (L^{-H} P L^{-1})^H
+    return (t + mH(xp, t)) / 2
+
+
+def undiagonal(xp, g, x, offset: int):
+    """Cotangent of ``diagonal(x, offset)``: g placed on that diagonal of an ``x``-shaped zero.
+
+    g is padded to the full row (offset >= 0) or column (offset < 0) length by a product with a
+    rectangular identity (O(k n) <= O(n m), the size of the answer), then masked by eye(n, m, k).
+    """
+    n, m, k = x.shape[-2], x.shape[-1], g.shape[-1]
+    if offset >= 0:
+        return xp.matmul(g, eye(xp, k, n, like=g))[..., :, None] * eye(xp, n, m, offset, like=g)
+    return xp.matmul(g, eye(xp, k, m, like=g))[..., None, :] * eye(xp, n, m, offset, like=g)
+
+
+def powsum(xp, b, g, n: int):
+    """``(S, B^n)`` with S = sum_{k<n} B^k G B^{n-1-k}, by halving: O(log n) products.
+
+    S(2m) = S(m) B^m + B^m S(m); S(2m+1) = S(2m) B + B^{2m} G.
+    """
+    if n == 1:
+        return g, b
+    s, p = powsum(xp, b, g, n // 2)
+    s = xp.matmul(s, p) + xp.matmul(p, s)
+    p = xp.matmul(p, p)
+    if n % 2:
+        s = xp.matmul(s, b) + xp.matmul(p, g)
+        p = xp.matmul(p, b)
+    return s, p

@@ -1,0 +1,174 @@
+"""Conformance records of the ``linalg`` extension.
+
+Decompositions are checked through gauge-invariant losses only (eigenvectors
+and singular vectors carry a sign/phase per column): eigenvalues, |V|^2
+entry-wise (unit-norm columns), U @ V^H, Q and R (unique for full-rank input
+with LAPACK's real-diagonal R). Inputs keep well-separated spectra (``spd`` or
+a diagonal shift); Hermitian-input functions see ``(a + a^H) / 2`` so finite
+differences perturb the matrix the backend actually reads. Degenerate inputs
+(repeated eigenvalues, singular matrices, rank changes) are covered by
+tests/test_linalg_degenerate.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._record import Input, record
+
+C = {"complex": True}
+NO_DASK = frozenset({"dask"})  # dask's linalg lacks this forward
+# torch.autograd, the oracle on torch, is wrong here: det's gradient at a singular matrix is 0 there (the
+# adjugate is right; tests/test_linalg_degenerate.py checks ag_bridge on torch against cofactors), and
+# sum(dtype=complex) of a real tensor hands a complex gradient to a real input (a torch RuntimeError).
+NO_TORCH_ORACLE = frozenset({"dask", "torch"})
+# jax.vjp, the oracle on jax, refuses these: eig's eigenvectors (jax#2748; also when only the eigenvalues are
+# used), svd(full_matrices=True) ("JVP not implemented for full matrices") and det of a 0x0 matrix (an
+# IndexError inside JAX). FD checks run on the other backends; tests/test_linalg_oracles.py runs eig on jax.
+NO_JAX_ORACLE = frozenset({"dask", "jax"})
+
+
+def _mh(xp, a):
+    return xp.conj(xp.matrix_transpose(a))
+
+
+def _herm(xp, a):
+    return (a + _mh(xp, a)) / 2
+
+
+def _shift(xp, a, c=3.0):
+    """``a + c I``: keeps a random square matrix well conditioned."""
+    return a + c * xp.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _abs2(xp, v):
+    return xp.real(v * xp.conj(v))
+
+
+def _spd(*shape):
+    return Input(shape, kind="spd")
+
+
+def _fixed(values):
+    return Input((), kind="fixed", values=values)
+
+
+# ---------------------------------------------------------------- cholesky
+for _up in (False, True):
+    for _s in ((3, 3), (2, 4, 4), (1, 1)):
+        record("linalg.cholesky", lambda xp, a, up=_up: xp.linalg.cholesky(_herm(xp, a), upper=up),
+               _spd(*_s), label=f"{'x'.join(map(str, _s))},upper={_up}", **C)
+
+# ---------------------------------------------------------------- det, slogdet, inv
+for _s in ((3, 3), (2, 3, 3), (1, 1), (4, 4)):
+    record("linalg.det", lambda xp, a: xp.linalg.det(_shift(xp, a)), Input(_s, -1.0, 1.0),
+           skip=NO_DASK, **C)
+    record("linalg.slogdet", lambda xp, a: tuple(xp.linalg.slogdet(_shift(xp, a))), Input(_s, -1.0, 1.0),
+           skip=NO_DASK, **C)
+    record("linalg.inv", lambda xp, a: xp.linalg.inv(_shift(xp, a)), Input(_s, -1.0, 1.0), **C)
+record("linalg.det", lambda xp, a: xp.linalg.det(a), Input((0, 0)), label="0x0", skip=NO_JAX_ORACLE)
+record("linalg.det", lambda xp, a: xp.linalg.det(a), Input((3, 3), -2.0, 2.0), label="3x3 unshifted",
+       skip=NO_DASK, **C)
+# singular matrices: the gradient is the adjugate (rank n-1) and 0 with a non-zero Hessian (rank n-2)
+record("linalg.det", lambda xp, a: xp.linalg.det(a), _fixed([[1.0, 2.0], [2.0, 4.0]]),
+       label="singular rank 1 of 2", skip=NO_TORCH_ORACLE, **C)
+for _label, _v in (("singular rank 2 of 3", [[1.0, 2.0, 3.0], [2.0, 1.0, 0.5], [3.0, 3.0, 3.5]]),
+                   ("singular rank 1 of 3", [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, -2.0, -3.0]])):
+    record("linalg.det", lambda xp, a: xp.linalg.det(a), _fixed(_v), label=_label, skip=NO_DASK)
+record("linalg.slogdet", lambda xp, a: tuple(xp.linalg.slogdet(a)), _fixed([[-2.0, 1.0], [0.5, 1.5]]),
+       label="negative det", skip=NO_DASK, **C)
+
+# ---------------------------------------------------------------- solve (the standard's shape rules)
+for _a, _b in (((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), (2, 3, 1)),
+               ((2, 1, 3, 3), (4, 3, 2)), ((3, 3), (2, 3, 3)), ((2, 3, 3), (3, 4))):
+    record("linalg.solve", lambda xp, a, b: xp.linalg.solve(_shift(xp, a), b),
+           Input(_a, -1.0, 1.0), Input(_b), **C)
+
+# ---------------------------------------------------------------- eigh, eigvalsh
+for _s in ((3, 3), (2, 4, 4), (1, 1)):
+    record("linalg.eigh", lambda xp, a: (lambda r: (r[0], _abs2(xp, r[1])))(xp.linalg.eigh(_herm(xp, a))),
+           _spd(*_s), label=f"{'x'.join(map(str, _s))} values,|V|^2", skip=NO_DASK, **C)
+    record("linalg.eigvalsh", lambda xp, a: xp.linalg.eigvalsh(_herm(xp, a)), _spd(*_s), skip=NO_DASK, **C)
+record("linalg.eigh", lambda xp, a: (lambda r: xp.matmul(r[1] * xp.exp(r[0])[..., None, :], _mh(xp, r[1])))(
+    xp.linalg.eigh(_herm(xp, a))), _spd(3, 3), label="V exp(L) V^H", skip=NO_DASK, **C)
+record("linalg.eigh", lambda xp, a: xp.linalg.eigh(_herm(xp, a))[0], _spd(3, 3), label="values only",
+       skip=NO_DASK, **C)
+
+# ---------------------------------------------------------------- eig, eigvals (complex output)
+for _s in ((3, 3), (2, 4, 4), (1, 1)):
+    record("linalg.eig", lambda xp, a: (lambda r: (r[0], _abs2(xp, r[1])))(xp.linalg.eig(a)),
+           Input(_s), label=f"{'x'.join(map(str, _s))} values,|V|^2", skip=NO_JAX_ORACLE, **C)
+    record("linalg.eigvals", lambda xp, a: xp.linalg.eigvals(a), Input(_s), skip=NO_DASK, **C)
+record("linalg.eig", lambda xp, a: xp.linalg.eig(a)[0], Input((3, 3)), label="values only",
+       skip=NO_JAX_ORACLE, **C)
+
+# ---------------------------------------------------------------- svd, svdvals
+
+
+def _svd_loss(xp, a, full):
+    u, s, vh = xp.linalg.svd(a, full_matrices=full)
+    k = s.shape[-1]
+    u, vh = u[..., :, :k], vh[..., :k, :]
+    return s, _abs2(xp, u), _abs2(xp, vh), xp.matmul(u, vh)
+
+
+for _s in ((4, 3), (3, 4), (3, 3), (2, 4, 3), (1, 3)):
+    for _full in (False, True):
+        record("linalg.svd", lambda xp, a, f=_full: _svd_loss(xp, a, f), Input(_s),
+               label=f"{'x'.join(map(str, _s))},full_matrices={_full}",
+               skip=NO_JAX_ORACLE if _full and _s[-1] != _s[-2] else frozenset(), **C)
+    record("linalg.svdvals", lambda xp, a: xp.linalg.svdvals(a), Input(_s), **C)
+record("linalg.svd", lambda xp, a: xp.linalg.svd(a, full_matrices=False)[1], Input((4, 3)),
+       label="values only", **C)
+
+# ---------------------------------------------------------------- qr (reduced; complete with m <= n)
+for _s in ((4, 3), (3, 3), (3, 5), (2, 4, 3), (2, 2, 3)):
+    record("linalg.qr", lambda xp, a: tuple(xp.linalg.qr(_shift(xp, a, 1.0) if a.shape[-1] == a.shape[-2]
+                                                         else a)), Input(_s), **C)
+record("linalg.qr", lambda xp, a: tuple(xp.linalg.qr(a, mode="complete")), Input((3, 4)),
+       label="3x4 complete", **C)
+
+# ---------------------------------------------------------------- pinv
+for _s in ((4, 3), (3, 4), (2, 3, 3), (3, 3)):
+    record("linalg.pinv", lambda xp, a: xp.linalg.pinv(a), Input(_s), skip=NO_DASK, **C)
+record("linalg.pinv", lambda xp, b, c: xp.linalg.pinv(xp.matmul(b, c), rtol=1e-8), Input((4, 2)),
+       Input((2, 3)), label="constant rank 2 of 4x3", skip=NO_DASK, **C)
+
+# ---------------------------------------------------------------- matrix_norm, vector_norm
+for _ord in ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf):
+    for _s, _kd in (((3, 4), False), ((2, 3, 3), True), ((4, 2), True)):
+        record("linalg.matrix_norm", lambda xp, a, o=_ord, k=_kd: xp.linalg.matrix_norm(a, ord=o, keepdims=k),
+               Input(_s, 0.2, 2.0, "away"), label=f"{'x'.join(map(str, _s))},ord={_ord},keepdims={_kd}", **C)
+
+for _ord in (2, 1, math.inf, -math.inf, 0, 3, 0.5, -1.5):
+    for _s, _ax, _kd in (((5,), None, False), ((3, 4), 1, False), ((3, 4), -2, True),
+                         ((2, 3, 4), (0, 2), False), ((2, 3, 4), None, True), ((), None, False)):
+        record("linalg.vector_norm", lambda xp, a, o=_ord, ax=_ax, k=_kd: xp.linalg.vector_norm(
+            a, axis=ax, keepdims=k, ord=o), Input(_s, 0.2, 2.0, "away"),
+            label=f"{'x'.join(map(str, _s)) or '0d'},ord={_ord},axis={_ax},keepdims={_kd}", **C)
+record("linalg.vector_norm", lambda xp, a: xp.linalg.vector_norm(a), Input((0,)), label="empty")
+record("linalg.vector_norm", lambda xp, a: xp.linalg.vector_norm(a, axis=1), Input((2, 0)),
+       label="2x0 axis 1")
+
+# ---------------------------------------------------------------- matrix_power
+for _n in (1, 2, 3, 5, 0, -1, -3):
+    for _s in ((3, 3), (2, 2, 2)):
+        record("linalg.matrix_power", lambda xp, a, n=_n: xp.linalg.matrix_power(_shift(xp, a, 1.0), n),
+               Input(_s, -0.5, 0.5), label=f"{'x'.join(map(str, _s))},n={_n}", skip=NO_DASK, **C)
+
+# ---------------------------------------------------------------- cross, outer, trace, diagonal
+for _a, _b, _ax in (((3,), (3,), -1), ((2, 3), (3,), -1), ((4, 3), (1, 3), -1), ((3, 2), (3, 2), -2),
+                    ((2, 3, 4), (3, 4), -2)):
+    record("linalg.cross", lambda xp, a, b, ax=_ax: xp.linalg.cross(a, b, axis=ax), Input(_a), Input(_b),
+           label=f"{'x'.join(map(str, _a))},{'x'.join(map(str, _b))},axis={_ax}", skip=NO_DASK, **C)
+
+for _a, _b in (((3,), (4,)), ((1,), (2,)), ((0,), (3,))):
+    record("linalg.outer", lambda xp, a, b: xp.linalg.outer(a, b), Input(_a), Input(_b), **C)
+
+for _s, _off in (((3, 3), 0), ((3, 4), 1), ((4, 3), -2), ((2, 3, 4), 0), ((2, 3), 5), ((0, 2), 0)):
+    record("linalg.trace", lambda xp, a, o=_off: xp.linalg.trace(a, offset=o), Input(_s),
+           label=f"{'x'.join(map(str, _s))},offset={_off}", **C)
+    record("linalg.diagonal", lambda xp, a, o=_off: xp.linalg.diagonal(a, offset=o), Input(_s),
+           label=f"{'x'.join(map(str, _s))},offset={_off}", **C)
+record("linalg.trace", lambda xp, a: xp.linalg.trace(a, dtype=xp.complex128), Input((3, 3)),
+       label="3x3 dtype=complex128", skip=NO_TORCH_ORACLE, **C)

@@ -1,0 +1,200 @@
+"""Dask: gradients are lazy task graphs over chunked arrays, computed only when
+asked (locally or on a ``dask.distributed`` cluster), with NumPy's numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+
+import ag_bridge  # noqa: E402
+from ag_bridge import autograd  # noqa: E402
+
+pytestmark = pytest.mark.skipif("dask" not in ag_bridge.available_backends(),
+                                reason="the dask plugin is not installed")
+
+
+class ComputeCounter:
+    """Counts Dask computations started in the block (local schedulers)."""
+
+    def __enter__(self):
+        from dask.callbacks import Callback
+
+        self.n = 0
+
+        def start(dsk):
+            self.n += 1
+
+        self._cb = Callback(start=start)
+        self._cb.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._cb.__exit__(*exc)
+
+
+def model(xp, w, x, idx):
+    h = xp.tanh(xp.matmul(x, w))
+    h = h * 1
+    h[:, 0] = xp.exp(h[:, 1])
+    return xp.sum(xp.take(h, idx, axis=0) ** 2) + xp.mean(w * w) + xp.sum(h[1:, ::-1])
+
+
+def _data():
+    rng = np.random.default_rng(7)
+    return rng.standard_normal((6, 4)), rng.standard_normal((10, 6))
+
+
+def _grads(backend, w_np, x_np, chunks=None):
+    b = ag_bridge.load_backend(backend)
+    if backend == "dask":
+        w = ag_bridge.asarray(da.from_array(w_np, chunks=chunks or w_np.shape))
+        x = ag_bridge.asarray(da.from_array(x_np, chunks=(3, 4) if chunks else x_np.shape))
+        idx = ag_bridge.asarray(da.from_array(np.array([0, 0, 3, 9, 3])))
+    else:
+        w, x = ag_bridge.asarray(w_np, backend=b), ag_bridge.asarray(x_np, backend=b)
+        idx = ag_bridge.asarray(np.array([0, 0, 3, 9, 3]), backend=b)
+    w.attach_grad()
+    x.attach_grad()
+    with autograd.record():
+        y = model(b.namespace, w, x, idx)
+    y.backward()
+    return y, w, x
+
+
+@pytest.mark.parametrize("chunks", [None, (2, 3)])
+def test_gradients_stay_lazy_until_computed(chunks):
+    w_np, x_np = _data()
+    with ComputeCounter() as c:
+        y, w, x = _grads("dask", w_np, x_np, chunks)
+        raw = ag_bridge.unwrap(w.grad)
+        assert isinstance(raw, da.Array) and isinstance(ag_bridge.unwrap(x.grad), da.Array)
+    assert c.n == 0, "backward computed something"
+    if chunks:
+        assert ag_bridge.unwrap(w).numblocks == (3, 2)
+        assert raw.shape == w_np.shape and raw.dtype == np.float64
+    _, w_ref, x_ref = _grads("numpy", w_np, x_np)
+    with ComputeCounter() as c:
+        np.testing.assert_allclose(w.grad.asnumpy(), w_ref.grad.asnumpy(), rtol=1e-12)
+        np.testing.assert_allclose(x.grad.asnumpy(), x_ref.grad.asnumpy(), rtol=1e-12)
+        np.testing.assert_allclose(float(y), float(_grads("numpy", w_np, x_np)[0]), rtol=1e-12)
+    assert c.n >= 2
+
+
+def test_grad_add_accumulates_lazily():
+    x = ag_bridge.asarray(da.from_array(np.arange(6.0), chunks=2))
+    x.attach_grad(grad_req="add")
+    holder = x.grad
+    xp = x._backend.namespace
+    for _ in range(3):
+        with autograd.record():
+            y = xp.sum(x * x)
+        y.backward()
+    assert x.grad is holder  # rebound behind the same Array
+    np.testing.assert_allclose(x.grad.asnumpy(), 3 * 2 * np.arange(6.0))
+
+
+def test_boolean_mask_sizes_are_computed_once_and_gradients_match():
+    x_np = np.linspace(-1, 1, 12).reshape(3, 4)
+    x = ag_bridge.asarray(da.from_array(x_np, chunks=2))
+    x.attach_grad()
+    xp = x._backend.namespace
+    with autograd.record():
+        y = x[x > 0]
+        assert not any(n != n for n in y.shape)  # known sizes, not NaN
+        z = xp.sum(y ** 2)
+    z.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), np.where(x_np > 0, 2 * x_np, 0))
+
+
+def test_several_index_arrays_and_duplicates():
+    x_np = np.arange(12.0).reshape(3, 4)
+    x = ag_bridge.asarray(da.from_array(x_np, chunks=2))
+    x.attach_grad()
+    xp = x._backend.namespace
+    i, j = xp.asarray(np.array([0, 0, 2])), xp.asarray(np.array([1, 1, -1]))
+    with autograd.record():
+        y = x[i, j]  # Dask refuses several index arrays; the plugin uses flat ids
+        z = xp.sum(y * y)
+    np.testing.assert_allclose(y.asnumpy(), x_np[[0, 0, 2], [1, 1, -1]])
+    z.backward()
+    want = np.zeros_like(x_np)
+    np.add.at(want, ([0, 0, 2], [1, 1, -1]), 2 * x_np[[0, 0, 2], [1, 1, -1]])
+    np.testing.assert_allclose(x.grad.asnumpy(), want)
+
+
+@pytest.mark.parametrize("name", ["take_along_axis", "broadcast_shapes", "linalg.det",
+                                  "linalg.eigh", "linalg.slogdet"])
+def test_missing_functions_say_so(name):
+    xp = ag_bridge.namespace("dask")
+    fn = xp
+    for part in name.split("."):
+        fn = getattr(fn, part)
+    with pytest.raises(NotImplementedError) as err:
+        fn(ag_bridge.asarray(da.eye(3)), 0) if name == "take_along_axis" else fn(
+            ag_bridge.asarray(da.eye(3)))
+    msg = str(err.value)
+    assert "'dask'" in msg and name.split(".")[-1] in msg
+
+
+@pytest.mark.slow
+def test_backward_on_a_distributed_cluster():
+    distributed = pytest.importorskip("distributed")
+    w_np, x_np = _data()
+    _, w_ref, x_ref = _grads("numpy", w_np, x_np)
+    cluster = distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
+                                       host="127.0.0.1", dashboard_address=None)
+    try:
+        with distributed.Client(cluster) as client:
+            _, w, x = _grads("dask", w_np, x_np, chunks=(2, 3))
+            fut = client.compute([ag_bridge.unwrap(w.grad), ag_bridge.unwrap(x.grad)])
+            gw, gx = client.gather(fut)
+            assert len(client.scheduler_info()["workers"]) == 2
+            np.testing.assert_allclose(gw, w_ref.grad.asnumpy(), rtol=1e-12)
+            np.testing.assert_allclose(gx, x_ref.grad.asnumpy(), rtol=1e-12)
+            # the default scheduler is the cluster while the client is open
+            np.testing.assert_allclose(w.grad.asnumpy(), w_ref.grad.asnumpy(), rtol=1e-12)
+    finally:
+        cluster.close()
+
+
+def test_namespace_fixes_over_array_api_compat():
+    """FFTs along chunked axes, s without axes, cholesky's lower factor, square SVD."""
+    xp = ag_bridge.namespace("dask")
+    rng = np.random.default_rng(3)
+    a_np = rng.standard_normal((3, 4, 5))
+    a = ag_bridge.asarray(da.from_array(a_np, chunks=(1, 2, 2)))
+    np.testing.assert_allclose(xp.fft.rfftn(a, s=(4, 6)).asnumpy(),
+                               np.fft.rfftn(a_np, s=(4, 6), axes=(1, 2)))
+    np.testing.assert_allclose(xp.fft.fft(xp.astype(a, xp.complex128), axis=0).asnumpy(),
+                               np.fft.fft(a_np, axis=0))
+    m_np = np.array([[4.0, 1.0 - 1.0j], [1.0 + 1.0j, 3.0]])
+    m = ag_bridge.asarray(da.from_array(m_np))
+    low = np.linalg.cholesky(m_np)
+    np.testing.assert_allclose(xp.linalg.cholesky(m).asnumpy(), low)
+    np.testing.assert_allclose(xp.linalg.cholesky(m, upper=True).asnumpy(), low.conj().T)
+    q_np = rng.standard_normal((4, 4))
+    q = ag_bridge.asarray(da.from_array(q_np, chunks=2))
+    np.testing.assert_allclose(xp.linalg.svdvals(q).asnumpy(), np.linalg.svd(q_np)[1])
+    np.testing.assert_allclose(xp.linalg.svd(q)[1].asnumpy(), np.linalg.svd(q_np)[1])
+    with pytest.raises(ValueError, match="full_matrices=False"):
+        xp.linalg.svd(ag_bridge.asarray(da.ones((4, 3))))
+
+
+def test_fft_gradient_on_chunked_arrays():
+    x_np = np.random.default_rng(5).standard_normal((4, 6))
+    x = ag_bridge.asarray(da.from_array(x_np, chunks=(2, 2)))
+    x.attach_grad()
+    xp = x._backend.namespace
+    with autograd.record():
+        y = xp.sum(xp.abs(xp.fft.rfft(x, n=8, axis=1)) ** 2)
+    y.backward()
+    # the cotangents reaching the FFT are chunked along axis 1; the plugin rechunks them
+    ref = ag_bridge.asarray(x_np, backend="numpy")
+    ref.attach_grad()
+    rp = ref._backend.namespace
+    with autograd.record():
+        z = rp.sum(rp.abs(rp.fft.rfft(ref, n=8, axis=1)) ** 2)
+    z.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), ref.grad.asnumpy(), rtol=1e-10)

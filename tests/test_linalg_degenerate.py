@@ -1,0 +1,288 @@
+"""What the linalg VJPs return at degenerate inputs, and why (docs/linalg.md, "Degenerate inputs").
+
+Expected values never come from the code under test: adjugates come from cofactors, Hessians of
+polynomials from exact central differences, eigen/singular gradients from closed forms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ag_bridge import autograd
+
+NO_LINALG = {"dask": ("linalg.det", "linalg.slogdet", "linalg.eigh", "linalg.eigvalsh", "linalg.eig",
+                      "linalg.eigvals", "linalg.pinv")}
+
+
+def _need(backend, *ops):
+    missing = [op for op in ops if op in NO_LINALG.get(backend.name, ())]
+    if missing:
+        pytest.skip(f"backend '{backend.name}' lacks the forward of {missing}")
+    if backend.name == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            pytest.skip("these checks need float64 (jax_enable_x64)")
+
+
+def grad(xp, f, a0, dtype=None):
+    """Gradient of the real scalar ``f(xp, a)`` at ``a0`` (as NumPy)."""
+    a = xp.asarray(np.asarray(a0), dtype=dtype or xp.float64)
+    a.attach_grad()
+    with autograd.record():
+        y = f(xp, a)
+    y.backward()
+    return a.grad.asnumpy()
+
+
+def hvp(xp, f, a0, w):
+    """Second derivative d/dA <grad f(A), W> at ``a0`` through create_graph."""
+    a = xp.asarray(np.asarray(a0), dtype=xp.float64)
+    a.attach_grad()
+    with autograd.record():
+        y = f(xp, a)
+        (g,) = autograd.grad([y], [a], create_graph=True)
+        m = xp.sum(g * xp.asarray(w, dtype=xp.float64))
+    m.backward()
+    return a.grad.asnumpy()
+
+
+def adjugate(a):
+    """The classical adjugate from cofactors: adj(A)_ij = (-1)^(i+j) det(A without row j, col i)."""
+    n = a.shape[0]
+    out = np.empty_like(a)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, j, axis=0), i, axis=1)
+            out[i, j] = (-1) ** (i + j) * (np.linalg.det(minor) if n > 1 else 1.0)
+    return out
+
+
+# ------------------------------------------------------------------ det / slogdet
+SINGULAR = {
+    "rank 1 of 2": [[1.0, 2.0], [2.0, 4.0]],
+    "rank 2 of 3": [[1.0, 2.0, 3.0], [2.0, 1.0, 0.5], [3.0, 3.0, 3.5]],
+    "rank 1 of 3": [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, -2.0, -3.0]],
+    "zero 3x3": np.zeros((3, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SINGULAR))
+def test_det_singular_is_adjugate(xp, backend, name):
+    # d det(A) = tr(adj(A) dA) for every A: at a singular A the gradient is adj(A)^T (0 for rank <= n-2),
+    # not 0 (torch's answer for the rank-1 2x2) and not NaN (det * inv(A)^T).
+    _need(backend, "linalg.det")
+    a = np.asarray(SINGULAR[name])
+    np.testing.assert_allclose(grad(xp, lambda xp, x: xp.linalg.det(x), a), adjugate(a).T, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["rank 1 of 2", "rank 2 of 3", "rank 1 of 3"])
+def test_det_singular_second_order(xp, backend, name):
+    # adj(A) is a polynomial of degree n-1 <= 2 here, so a central difference with step 1 is exact:
+    # D adj(A)[W] = (adj(A + W) - adj(A - W)) / 2. ag_bridge goes through the SVD adjugate.
+    _need(backend, "linalg.det")
+    a = np.asarray(SINGULAR[name])
+    w = np.random.default_rng(1).standard_normal(a.shape)
+    expected = (adjugate(a + w) - adjugate(a - w)).T / 2
+    np.testing.assert_allclose(hvp(xp, lambda xp, x: xp.linalg.det(x), a, w), expected, atol=1e-10)
+
+
+def test_det_hessian_at_identity(xp, backend):
+    # Repeated singular values (all 1): the solve path keeps the Hessian exact,
+    # d^2 det(I)[H, W] = tr(H) tr(W) - tr(H W), i.e. grad_H = tr(W) I - W^T.
+    _need(backend, "linalg.det")
+    w = np.random.default_rng(2).standard_normal((3, 3))
+    np.testing.assert_allclose(hvp(xp, lambda xp, x: xp.linalg.det(x), np.eye(3), w),
+                               np.trace(w) * np.eye(3) - w.T, atol=1e-12)
+
+
+def test_det_hessian_mixed_batch(xp, backend):
+    # the solve/SVD choice is per matrix: the identity keeps its exact Hessian next to a singular matrix
+    _need(backend, "linalg.det")
+    a = np.stack([np.eye(2), np.asarray(SINGULAR["rank 1 of 2"])])
+    w = np.random.default_rng(2).standard_normal((2, 2, 2))
+    h = hvp(xp, lambda xp, x: xp.sum(xp.linalg.det(x)), a, w)
+    np.testing.assert_allclose(h[0], np.trace(w[0]) * np.eye(2) - w[0].T, atol=1e-12)
+    np.testing.assert_allclose(h[1], (adjugate(a[1] + w[1]) - adjugate(a[1] - w[1])).T / 2, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_det_hessian_singular_repeated_singular_values_not_finite(xp, backend):
+    # Known limit: the singular path's second derivative goes through the SVD's, which divides by
+    # s_i^2 - s_j^2; diag(1, 1, 0) has a tie among the non-zero singular values, so NaN (not a wrong number).
+    _need(backend, "linalg.det")
+    w = np.random.default_rng(1).standard_normal((3, 3))
+    assert not np.all(np.isfinite(hvp(xp, lambda xp, x: xp.linalg.det(x), np.diag([1.0, 1.0, 0.0]), w)))
+
+
+def test_slogdet_singular(xp, backend):
+    # logabsdet = -inf at a singular matrix: the gradient inv(A)^T does not exist. The solve raises on
+    # numpy, torch and array-api-strict (LinAlgError); JAX's solve returns inf/NaN without raising.
+    _need(backend, "linalg.slogdet")
+    f = lambda xp, x: xp.linalg.slogdet(x)[1]  # noqa: E731
+    try:
+        g = grad(xp, f, SINGULAR["rank 1 of 2"])
+    except Exception as exc:  # noqa: BLE001 - the backends' LinAlgError types differ
+        assert "ingular" in str(exc) or "LinAlg" in type(exc).__name__
+    else:
+        assert not np.all(np.isfinite(g))
+
+
+def test_slogdet_sign_real_has_no_gradient(xp, backend):
+    _need(backend, "linalg.slogdet")
+    g = grad(xp, lambda xp, x: xp.linalg.slogdet(x)[0], [[-2.0, 1.0], [0.5, 1.5]])
+    np.testing.assert_array_equal(g, 0.0)
+
+
+# ------------------------------------------------------------------ eigh / eigvalsh
+def test_eigvalsh_finite_at_degeneracy(xp, backend):
+    # sum(lambda^2) = ||A||_F^2 is smooth: gradient 2A even though two eigenvalues coincide
+    _need(backend, "linalg.eigvalsh")
+    a = np.diag([1.0, 1.0, 2.0])
+    g = grad(xp, lambda xp, x: xp.sum(xp.linalg.eigvalsh(x) ** 2), a)
+    np.testing.assert_allclose(g, 2 * a, atol=1e-12)
+    np.testing.assert_allclose(grad(xp, lambda xp, x: xp.sum(xp.linalg.eigvalsh(x)), np.eye(3)), np.eye(3),
+                               atol=1e-12)
+
+
+def test_eigh_values_only_finite_at_degeneracy(xp, backend):
+    # eigh's eigenvector cotangent is zero, so the 0/0 gap terms are taken as 0: finite, = V diag(g) V^H
+    _need(backend, "linalg.eigh")
+    w = [1.0, 1.0, 3.0]
+    g = grad(xp, lambda xp, x: xp.sum(xp.linalg.eigh(x)[0] * xp.asarray(w)), np.diag([1.0, 1.0, 2.0]))
+    np.testing.assert_allclose(g, np.diag([1.0, 1.0, 3.0]), atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_eigh_vectors_at_degeneracy_not_finite(xp, backend):
+    # Eigenvectors of a repeated eigenvalue are any basis of its eigenspace: a loss that depends on which
+    # basis has no gradient. The gap 1/(lambda_j - lambda_i) is 1/0 with a non-zero numerator: inf/NaN
+    # (torch gives NaN too), never a silently wrong finite number.
+    _need(backend, "linalg.eigh")
+    c = np.random.default_rng(3).standard_normal((3, 3))
+    g = grad(xp, lambda xp, x: xp.sum(xp.linalg.eigh(x)[1] * xp.asarray(c)), np.diag([1.0, 1.0, 2.0]))
+    assert not np.all(np.isfinite(g))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("op", ["linalg.eigvalsh", "linalg.svdvals"])
+def test_second_order_at_ties_not_finite(xp, backend, op):
+    # sum(lambda^2) = ||A||_F^2 has Hessian 2W everywhere, but at a tie the second derivative through the
+    # decomposition needs a divided difference (g_i - g_j)/(lambda_i - lambda_j) = 0/0: ag_bridge returns
+    # NaN there (as torch does) rather than dropping the term and returning a wrong finite number.
+    _need(backend, op)
+    w = np.random.default_rng(9).standard_normal((3, 3))
+    fn = getattr(xp.linalg, op.split(".")[1])
+    h = hvp(xp, lambda xp, x: xp.sum(fn(x) ** 2), np.eye(3), w)
+    assert not np.all(np.isfinite(h))
+
+
+# ------------------------------------------------------------------ eig / eigvals
+def test_eigvals_repeated_but_diagonalisable(xp, backend):
+    # 2I: every vector is an eigenvector; a loss symmetric in the repeated eigenvalues (their sum = trace)
+    # is smooth and its gradient V^{-H} diag(g) V^H = I for any V.
+    _need(backend, "linalg.eigvals")
+    g = grad(xp, lambda xp, x: xp.sum(xp.real(xp.linalg.eigvals(x))), 2 * np.eye(3))
+    np.testing.assert_allclose(g, np.eye(3), atol=1e-12)
+
+
+def test_eigvals_defective_not_finite_or_huge(xp, backend):
+    # A Jordan block: lambda = 1 +- sqrt(eps) under perturbation, no derivative; V is (numerically)
+    # singular, so one eigenvalue's gradient V^{-H} e_0 e_0^T V^H is huge or non-finite.
+    _need(backend, "linalg.eigvals")
+    try:
+        g = grad(xp, lambda xp, x: xp.real(xp.linalg.eigvals(x)[0]), [[1.0, 1.0], [0.0, 1.0]])
+    except Exception as exc:  # noqa: BLE001 - a backend's solve may refuse the singular V
+        assert "ingular" in str(exc) or "LinAlg" in type(exc).__name__
+    else:
+        assert not np.all(np.isfinite(g)) or np.max(np.abs(g)) > 1e6
+
+
+# ------------------------------------------------------------------ svd / svdvals / norms
+def test_svdvals_sum_at_orthogonal(xp, backend):
+    # all singular values 1: sum(s) = nuclear norm, gradient U V^H = Q itself (finite although repeated)
+    q = np.linalg.qr(np.random.default_rng(4).standard_normal((3, 3)))[0]
+    np.testing.assert_allclose(grad(xp, lambda xp, x: xp.sum(xp.linalg.svdvals(x)), q), q, atol=1e-12)
+    np.testing.assert_allclose(grad(xp, lambda xp, x: xp.sum(xp.linalg.svd(x)[1]), q), q, atol=1e-12)
+    np.testing.assert_allclose(grad(xp, lambda xp, x: xp.linalg.matrix_norm(x, ord="nuc"), q), q, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_svd_vectors_at_repeated_singular_values_not_finite(xp, backend):
+    q = np.linalg.qr(np.random.default_rng(5).standard_normal((3, 3)))[0]
+    c = np.random.default_rng(6).standard_normal((3, 3))
+    g = grad(xp, lambda xp, x: xp.sum(xp.linalg.svd(x)[0] * xp.asarray(c)), q)
+    assert not np.all(np.isfinite(g))
+
+
+def test_svd_full_matrices_extra_columns_ignored(xp, backend):
+    # full_matrices=True, 4x2: U[:, 2:] is any orthonormal basis of range(A)'s complement, not a
+    # function of A: its cotangent is dropped (documented), so this loss has gradient 0.
+    a = np.random.default_rng(7).standard_normal((4, 2))
+    g = grad(xp, lambda xp, x: xp.sum(xp.linalg.svd(x, full_matrices=True)[0][:, 2:]), a)
+    np.testing.assert_array_equal(g, 0.0)
+
+
+def test_matrix_norm_2_tie_picks_one_pair(xp, backend):
+    # ||I||_2 = 1 with every singular pair tied: the largest-index-0 pair u1 v1^H is returned (a
+    # subgradient of unit Frobenius norm and rank one), not an average.
+    g = grad(xp, lambda xp, x: xp.linalg.matrix_norm(x, ord=2), np.eye(2))
+    assert np.all(np.isfinite(g))
+    np.testing.assert_allclose(np.linalg.svd(g, compute_uv=False), [1.0, 0.0], atol=1e-12)
+
+
+def test_matrix_norm_1_ties_split(xp, backend):
+    # both column abs-sums are 2: each column gets half of the gradient, times sign(a)
+    a = np.array([[1.0, -1.0], [1.0, 1.0]])
+    for o in (1, -np.inf):
+        g = grad(xp, lambda xp, x: xp.linalg.matrix_norm(x, ord=o), a)
+        np.testing.assert_allclose(g, np.sign(a) / 2)
+
+
+@pytest.mark.parametrize("ord", [2, 1, 3, 0.5, np.inf, -np.inf, 0])
+def test_vector_norm_zero_vector(xp, backend, ord):
+    # DESIGN.md: vector_norm at 0 has gradient 0 (torch agrees for ord=2, JAX gives NaN)
+    g = grad(xp, lambda xp, x: xp.linalg.vector_norm(x, ord=ord), np.zeros(3))
+    np.testing.assert_array_equal(g, 0.0)
+    g = grad(xp, lambda xp, x: xp.linalg.matrix_norm(x), np.zeros((2, 2)))
+    np.testing.assert_array_equal(g, 0.0)
+
+
+def test_vector_norm_inf_ties_split(xp, backend):
+    g = grad(xp, lambda xp, x: xp.linalg.vector_norm(x, ord=np.inf), [2.0, -2.0, 1.0])
+    np.testing.assert_allclose(g, [0.5, -0.5, 0.0])
+
+
+# ------------------------------------------------------------------ pinv / qr / matrix_power
+def test_pinv_at_rank_deficient_is_constant_rank_derivative(xp, backend):
+    # pinv jumps where the rank changes (pinv(diag(1, t)) = diag(1, 1/t)); at a rank-deficient A the
+    # Golub-Pereyra formula gives the derivative along rank-preserving perturbations. Check it through
+    # A = B C (rank 1 for every B, C): chain rule B_bar = A_bar C^T against central differences in B.
+    _need(backend, "linalg.pinv")
+    rng = np.random.default_rng(8)
+    b, c, w = rng.standard_normal((3, 1)), rng.standard_normal((1, 2)), rng.standard_normal((2, 3))
+
+    def loss_np(bb):
+        return float(np.sum(np.linalg.pinv(bb @ c) * w))
+
+    g_a = grad(xp, lambda xp, x: xp.sum(xp.linalg.pinv(x, rtol=1e-10) * xp.asarray(w)), b @ c)
+    fd = np.zeros_like(b)
+    for i in range(b.size):
+        e = np.zeros_like(b)
+        e.flat[i] = 1e-6
+        fd.flat[i] = (loss_np(b + e) - loss_np(b - e)) / 2e-6
+    np.testing.assert_allclose(g_a @ c.T, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_qr_complete_tall_refused(xp, backend):
+    with pytest.raises(ValueError, match="mode='complete'"):
+        grad(xp, lambda xp, x: xp.sum(xp.linalg.qr(x, mode="complete")[0]), np.ones((3, 2)))
+
+
+def test_matrix_power_zero_and_identity(xp, backend):
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(grad(xp, lambda xp, x: xp.sum(xp.linalg.matrix_power(x, 0)), a), 0.0)
+    # d/dA sum(A^3) at A = I is 3 * ones (all powers of I commute): exercises the halving sum
+    np.testing.assert_allclose(grad(xp, lambda xp, x: xp.sum(xp.linalg.matrix_power(x, 3)), np.eye(2)),
+                               3 * np.ones((2, 2)))
