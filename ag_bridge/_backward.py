@@ -74,8 +74,9 @@ def _wrapped_call(node: Any, g: Any, create: bool):
     xp = b.namespace
     links = {slot: (p, k) for slot, p, k in node.parents}
     if node.multi:
-        ans = type(node.ans)(*(wrap(a, b, node, i) for i, a in enumerate(node.ans))) \
-            if hasattr(node.ans, "_fields") else tuple(wrap(a, b, node, i) for i, a in enumerate(node.ans))
+        from ._namespace import rebuild
+
+        ans = rebuild(node.ans, [wrap(a, b, node, i) for i, a in enumerate(node.ans)])
     else:
         ans = wrap(node.ans, b, node, -1)
 

@@ -40,6 +40,15 @@ def _unwrap(obj: Any, backend: Any, op: str) -> Any:
     return obj
 
 
+def rebuild(like: Any, items: list) -> Any:
+    """A tuple of ``items`` of the same kind as ``like`` (namedtuple, torch structseq, tuple)."""
+    if hasattr(like, "_fields"):
+        return type(like)(*items)
+    if hasattr(type(like), "n_fields"):  # torch.return_types
+        return type(like)(items)
+    return tuple(items)
+
+
 def _wrap_out(out: Any, backend: Any, node: Any = None) -> Any:
     if backend.is_array(out):
         return wrap(backend.coerce(out), backend, node)
@@ -47,7 +56,7 @@ def _wrap_out(out: Any, backend: Any, node: Any = None) -> Any:
         items = [(wrap(backend.coerce(o), backend, node, i)
                   if node is not None and backend.is_inexact(o.dtype) else wrap(backend.coerce(o), backend))
                  if backend.is_array(o) else o for i, o in enumerate(out)]
-        return type(out)(*items) if hasattr(out, "_fields") else tuple(items)
+        return rebuild(out, items)
     if isinstance(out, list):
         return tuple(_wrap_out(tuple(out), backend, node))
     return backend.coerce_scalar(out)
@@ -86,7 +95,7 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
 
     def finish(args: tuple, kwargs: dict, out: Any, parents: list) -> Any:
         if multi:
-            out = type(out)(*map(coerce, out)) if hasattr(out, "_fields") else tuple(map(coerce, out))
+            out = rebuild(out, list(map(coerce, out)))
             node = Node(op, rule, args, kwargs, out, tuple(parents), backend, True, listarg)
             return _wrap_out(out, backend, node)
         out = coerce(out)

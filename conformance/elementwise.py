@@ -20,7 +20,7 @@ unary("cosh", **C)
 unary("exp", **C)
 unary("expm1", **C)
 unary("floor", second_order=False)
-unary("imag", **C)
+unary("imag", skip=frozenset({"array_api_strict"}), **C)  # strict: imag needs complex input
 unary("log", 0.5, 2.0, **C)
 unary("log1p", -0.5, 2.0, **C)
 unary("log2", 0.5, 2.0, **C)

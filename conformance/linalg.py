@@ -17,7 +17,7 @@ import math
 from ._record import Input, record
 
 C = {"complex": True}
-NO_DASK = frozenset({"dask"})  # dask's linalg lacks this forward
+NO_DASK = frozenset({"dask"})  # dask's linalg lacks this forward (or its batched / complete form)
 # torch.autograd, the oracle on torch, is wrong here: det's gradient at a singular matrix is 0 there (the
 # adjugate is right; tests/test_linalg_degenerate.py checks ag_bridge on torch against cofactors), and
 # sum(dtype=complex) of a real tensor hands a complex gradient to a real input (a torch RuntimeError).
@@ -26,6 +26,11 @@ NO_TORCH_ORACLE = frozenset({"dask", "torch"})
 # used), svd(full_matrices=True) ("JVP not implemented for full matrices") and det of a 0x0 matrix (an
 # IndexError inside JAX). FD checks run on the other backends; tests/test_linalg_oracles.py runs eig on jax.
 NO_JAX_ORACLE = frozenset({"dask", "jax"})
+
+
+def _dask(*shapes):
+    """Skip dask for stacks of matrices: its cholesky/inv/solve/qr/svd are 2-D only."""
+    return NO_DASK if any(len(s) > 2 for s in shapes) else frozenset()
 
 
 def _mh(xp, a):
@@ -57,7 +62,7 @@ def _fixed(values):
 for _up in (False, True):
     for _s in ((3, 3), (2, 4, 4), (1, 1)):
         record("linalg.cholesky", lambda xp, a, up=_up: xp.linalg.cholesky(_herm(xp, a), upper=up),
-               _spd(*_s), label=f"{'x'.join(map(str, _s))},upper={_up}", **C)
+               _spd(*_s), label=f"{'x'.join(map(str, _s))},upper={_up}", skip=_dask(_s), **C)
 
 # ---------------------------------------------------------------- det, slogdet, inv
 for _s in ((3, 3), (2, 3, 3), (1, 1), (4, 4)):
@@ -65,7 +70,8 @@ for _s in ((3, 3), (2, 3, 3), (1, 1), (4, 4)):
            skip=NO_DASK, **C)
     record("linalg.slogdet", lambda xp, a: tuple(xp.linalg.slogdet(_shift(xp, a))), Input(_s, -1.0, 1.0),
            skip=NO_DASK, **C)
-    record("linalg.inv", lambda xp, a: xp.linalg.inv(_shift(xp, a)), Input(_s, -1.0, 1.0), **C)
+    record("linalg.inv", lambda xp, a: xp.linalg.inv(_shift(xp, a)), Input(_s, -1.0, 1.0),
+           skip=_dask(_s), **C)
 record("linalg.det", lambda xp, a: xp.linalg.det(a), Input((0, 0)), label="0x0", skip=NO_JAX_ORACLE)
 record("linalg.det", lambda xp, a: xp.linalg.det(a), Input((3, 3), -2.0, 2.0), label="3x3 unshifted",
        skip=NO_DASK, **C)
@@ -82,7 +88,7 @@ record("linalg.slogdet", lambda xp, a: tuple(xp.linalg.slogdet(a)), _fixed([[-2.
 for _a, _b in (((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), (2, 3, 1)),
                ((2, 1, 3, 3), (4, 3, 2)), ((3, 3), (2, 3, 3)), ((2, 3, 3), (3, 4))):
     record("linalg.solve", lambda xp, a, b: xp.linalg.solve(_shift(xp, a), b),
-           Input(_a, -1.0, 1.0), Input(_b), **C)
+           Input(_a, -1.0, 1.0), Input(_b), skip=_dask(_a, _b), **C)
 
 # ---------------------------------------------------------------- eigh, eigvalsh
 for _s in ((3, 3), (2, 4, 4), (1, 1)):
@@ -116,17 +122,17 @@ for _s in ((4, 3), (3, 4), (3, 3), (2, 4, 3), (1, 3)):
     for _full in (False, True):
         record("linalg.svd", lambda xp, a, f=_full: _svd_loss(xp, a, f), Input(_s),
                label=f"{'x'.join(map(str, _s))},full_matrices={_full}",
-               skip=NO_JAX_ORACLE if _full and _s[-1] != _s[-2] else frozenset(), **C)
-    record("linalg.svdvals", lambda xp, a: xp.linalg.svdvals(a), Input(_s), **C)
+               skip=NO_JAX_ORACLE if _full and _s[-1] != _s[-2] else _dask(_s), **C)
+    record("linalg.svdvals", lambda xp, a: xp.linalg.svdvals(a), Input(_s), skip=_dask(_s), **C)
 record("linalg.svd", lambda xp, a: xp.linalg.svd(a, full_matrices=False)[1], Input((4, 3)),
        label="values only", **C)
 
 # ---------------------------------------------------------------- qr (reduced; complete with m <= n)
 for _s in ((4, 3), (3, 3), (3, 5), (2, 4, 3), (2, 2, 3)):
     record("linalg.qr", lambda xp, a: tuple(xp.linalg.qr(_shift(xp, a, 1.0) if a.shape[-1] == a.shape[-2]
-                                                         else a)), Input(_s), **C)
+                                                         else a)), Input(_s), skip=_dask(_s), **C)
 record("linalg.qr", lambda xp, a: tuple(xp.linalg.qr(a, mode="complete")), Input((3, 4)),
-       label="3x4 complete", **C)
+       label="3x4 complete", skip=NO_DASK, **C)
 
 # ---------------------------------------------------------------- pinv
 for _s in ((4, 3), (3, 4), (2, 3, 3), (3, 3)):
@@ -138,7 +144,8 @@ record("linalg.pinv", lambda xp, b, c: xp.linalg.pinv(xp.matmul(b, c), rtol=1e-8
 for _ord in ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf):
     for _s, _kd in (((3, 4), False), ((2, 3, 3), True), ((4, 2), True)):
         record("linalg.matrix_norm", lambda xp, a, o=_ord, k=_kd: xp.linalg.matrix_norm(a, ord=o, keepdims=k),
-               Input(_s, 0.2, 2.0, "away"), label=f"{'x'.join(map(str, _s))},ord={_ord},keepdims={_kd}", **C)
+               Input(_s, 0.2, 2.0, "away"), label=f"{'x'.join(map(str, _s))},ord={_ord},keepdims={_kd}",
+               skip=_dask(_s) if _ord in ("nuc", 2, -2) else frozenset(), **C)
 
 for _ord in (2, 1, math.inf, -math.inf, 0, 3, 0.5, -1.5):
     for _s, _ax, _kd in (((5,), None, False), ((3, 4), 1, False), ((3, 4), -2, True),

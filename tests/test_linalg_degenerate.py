@@ -12,7 +12,8 @@ import pytest
 from ag_bridge import autograd
 
 NO_LINALG = {"dask": ("linalg.det", "linalg.slogdet", "linalg.eigh", "linalg.eigvalsh", "linalg.eig",
-                      "linalg.eigvals", "linalg.pinv")}
+                      "linalg.eigvals", "linalg.pinv", "linalg.matrix_power", "svd(full_matrices=True)",
+                      "qr(mode='complete')")}
 
 
 def _need(backend, *ops):
@@ -219,6 +220,7 @@ def test_svd_vectors_at_repeated_singular_values_not_finite(xp, backend):
 def test_svd_full_matrices_extra_columns_ignored(xp, backend):
     # full_matrices=True, 4x2: U[:, 2:] is any orthonormal basis of range(A)'s complement, not a
     # function of A: its cotangent is dropped (documented), so this loss has gradient 0.
+    _need(backend, "svd(full_matrices=True)")
     a = np.random.default_rng(7).standard_normal((4, 2))
     g = grad(xp, lambda xp, x: xp.sum(xp.linalg.svd(x, full_matrices=True)[0][:, 2:]), a)
     np.testing.assert_array_equal(g, 0.0)
@@ -276,11 +278,13 @@ def test_pinv_at_rank_deficient_is_constant_rank_derivative(xp, backend):
 
 
 def test_qr_complete_tall_refused(xp, backend):
+    _need(backend, "qr(mode='complete')")
     with pytest.raises(ValueError, match="mode='complete'"):
         grad(xp, lambda xp, x: xp.sum(xp.linalg.qr(x, mode="complete")[0]), np.ones((3, 2)))
 
 
 def test_matrix_power_zero_and_identity(xp, backend):
+    _need(backend, "linalg.matrix_power")
     a = np.array([[1.0, 2.0], [3.0, 4.0]])
     np.testing.assert_array_equal(grad(xp, lambda xp, x: xp.sum(xp.linalg.matrix_power(x, 0)), a), 0.0)
     # d/dA sum(A^3) at A = I is 3 * ones (all powers of I commute): exercises the halving sum

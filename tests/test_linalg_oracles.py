@@ -130,7 +130,7 @@ def _torch(loss, a0):
 @pytest.mark.parametrize("cplx", [False, True], ids=["real", "complex"])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_against_torch_autograd(backend, name, cplx):
-    if name.split("_")[0] in NO_FORWARD.get(backend.name, ()):
+    if any(name.startswith(op) for op in NO_FORWARD.get(backend.name, ())):
         pytest.skip(f"backend '{backend.name}' lacks the forward")
     if backend.name == "jax":
         import jax

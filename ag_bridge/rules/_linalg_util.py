@@ -29,8 +29,12 @@ def mH(xp, a):
 
 
 def eye(xp, n: int, m: int | None = None, k: int = 0, like=None):
-    """An identity (or shifted-diagonal) matrix with ``like``'s dtype and device."""
-    return xp.eye(n, m, k=k, dtype=like.dtype, device=_device(like))
+    """``eye(n, m, k=k)`` with ``like``'s dtype and device, built from two aranges (dask's
+    ``eye(n, m, k)`` mis-shapes or breaks its graph for ``m != n`` or ``k != 0``)."""
+    dev = _device(like)
+    rows = xp.arange(n, device=dev)[:, None]
+    cols = xp.arange(n if m is None else m, device=dev)[None, :]
+    return xp.astype(cols - rows == k, like.dtype)
 
 
 def _device(a):
@@ -110,7 +114,7 @@ def _concrete_all(xp, cond):
 def adjugate_h(xp, x, d):
     """``adj(x)^H`` (= conj(det) inv(x)^H when x is invertible), correct at singular x.
 
-    Well-conditioned batches (cond(x) < eps^(-1/4)) use one solve (exact to all
+    Well-conditioned matrices (cond(x) < eps^(-1/4)) use one solve (exact to all
     orders, also at repeated singular values such as orthogonal matrices);
     otherwise the SVD form adj(A) = det(U) det(V^H) V diag(prod_{j!=i} s_j) U^H,
     finite and exact at singular matrices (its second derivative goes through
