@@ -76,8 +76,9 @@ def default_dtype(b: Backend, data: Any = None) -> Any:
 
 
 def index_dtype(b: Backend) -> Any:
-    """The backend's default integer dtype (int64; int32 on JAX without x64)."""
-    return b.namespace.__array_namespace_info__().default_dtypes()["integral"]
+    """The dtype of the backend's index arrays: its default integer (int64;
+    int32 on JAX without x64)."""
+    return b.index_array([0]).dtype
 
 
 def placement(b: Backend, device: Any = None) -> dict:
