@@ -16,13 +16,18 @@ on NumPy, PyTorch, JAX, array-api-strict and Dask arrays::
 
 from __future__ import annotations
 
+from . import rules as _rules  # noqa: F401,E402  (fills the VJP registry; imports no array library)
+from ._api import asarray, namespace, unwrap
 from ._array import Array
 from ._backends import (
-    Backend, available_backends, get_backend, load_backend, set_backend, use_backend,
+    Backend,
+    available_backends,
+    get_backend,
+    load_backend,
+    set_backend,
+    use_backend,
 )
-from ._api import asarray, namespace, unwrap
 from ._spec import SPECS
-from . import rules as _rules  # noqa: F401,E402  (fills the VJP registry; imports no array library)
 
 __version__ = "0.1.0"
 

@@ -23,7 +23,7 @@ __all__ = ["Array", "wrap", "mixed_error"]
 _new = object.__new__
 
 
-def wrap(data: Any, backend: Any, node: Any = None, oidx: int = -1) -> "Array":
+def wrap(data: Any, backend: Any, node: Any = None, oidx: int = -1) -> Array:
     """Make an Array around a raw backend array (no copy)."""
     a = _new(Array)
     a._data = data
@@ -115,16 +115,16 @@ class Array:
             return None
 
     @property
-    def T(self) -> "Array":
+    def T(self) -> Array:
         """Transpose (all axes reversed)."""
         return self._backend.namespace.permute_dims(self, tuple(range(self.ndim))[::-1])
 
     @property
-    def mT(self) -> "Array":
+    def mT(self) -> Array:
         """Transpose of the last two axes."""
         return self._backend.namespace.matrix_transpose(self)
 
-    def to_device(self, device: Any, /, *, stream: Any = None) -> "Array":
+    def to_device(self, device: Any, /, *, stream: Any = None) -> Array:
         """Copy to ``device``; gradients flow back to the original device."""
         return self._backend.namespace._to_device(self, device, stream=stream)
 
@@ -181,7 +181,7 @@ class Array:
     __str__ = __repr__
 
     # ------------------------------------------------------------ indexing
-    def __getitem__(self, key: Any) -> "Array":
+    def __getitem__(self, key: Any) -> Array:
         b = self._backend
         rkey = _unwrap_key(key, b)
         out = b.coerce(b.getitem(self._data, rkey))
@@ -222,7 +222,7 @@ class Array:
         if not leaf:
             self._node, self._oidx = None, -1
 
-    def _assign(self, r: "Array", op: str) -> "Array":
+    def _assign(self, r: Array, op: str) -> Array:
         """Rebind self to the result of an in-place operator (value semantics)."""
         if type(self._node) is Leaf and STATE.get()[0]:
             raise RuntimeError(f"{op}: {_LEAF_INPLACE}")
@@ -251,7 +251,7 @@ class Array:
         attach_grad(self, grad_req)
 
     @property
-    def grad(self) -> "Array | None":
+    def grad(self) -> Array | None:
         """The live gradient buffer (None unless ``attach_grad`` was called)."""
         node = self._node
         return node.grad if type(node) is Leaf else None
@@ -262,7 +262,7 @@ class Array:
         node = self._node
         return node.grad_req if type(node) is Leaf else "null"
 
-    def detach(self) -> "Array":
+    def detach(self) -> Array:
         """The same values, cut from the graph (no gradient flows through)."""
         return wrap(self._data, self._backend)
 
@@ -289,30 +289,30 @@ class Array:
         """Nested Python lists of the elements."""
         return self._backend.to_numpy(self._data).tolist()
 
-    def copy(self) -> "Array":
+    def copy(self) -> Array:
         """A copy (recorded: gradients flow through)."""
         return self._backend.namespace.asarray(self, copy=True)
 
-    def astype(self, dtype: Any, copy: bool = True) -> "Array":
+    def astype(self, dtype: Any, copy: bool = True) -> Array:
         """Cast to ``dtype`` (a dtype object or its name, e.g. ``'float64'``)."""
         ns = self._backend.namespace
         if isinstance(dtype, str):
             dtype = getattr(ns, dtype)
         return ns.astype(self, dtype, copy=copy)
 
-    def reshape(self, *shape: Any, **kwargs: Any) -> "Array":
+    def reshape(self, *shape: Any, **kwargs: Any) -> Array:
         """Reshape; accepts ``reshape((2, -1))`` and ``reshape(2, -1)``."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return self._backend.namespace.reshape(self, tuple(shape), **kwargs)
 
-    def transpose(self, *axes: Any) -> "Array":
+    def transpose(self, *axes: Any) -> Array:
         """Permute axes (reverse them when none are given)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return self._backend.namespace.permute_dims(self, axes or tuple(range(self.ndim))[::-1])
 
-    def flatten(self) -> "Array":
+    def flatten(self) -> Array:
         """A 1-D copy."""
         return self._backend.namespace.reshape(self, (-1,))
 

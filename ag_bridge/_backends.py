@@ -14,11 +14,12 @@ from __future__ import annotations
 import math
 import os
 import types
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib import import_module
 from importlib.metadata import entry_points
-from typing import Any, Callable, Iterator
+from typing import Any
 
 __all__ = [
     "Backend", "get_backend", "set_backend", "use_backend", "available_backends",

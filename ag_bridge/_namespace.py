@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import inspect
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._array import Array, mixed_error, wrap
 from ._node import Node

@@ -13,14 +13,14 @@ read-only afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import MappingProxyType
-from typing import Callable
 
 from ._spec import SPECS
 
 __all__ = ["Rule", "defvjp", "defvjp_joint", "RULES", "freeze"]
 
-_rules: dict[str, "Rule"] = {}
+_rules: dict[str, Rule] = {}
 _frozen = False
 
 
@@ -66,4 +66,4 @@ def freeze() -> None:
 
 
 #: name -> Rule (a read-only view once :func:`freeze` ran)
-RULES: "MappingProxyType[str, Rule] | dict[str, Rule]" = _rules
+RULES: MappingProxyType[str, Rule] | dict[str, Rule] = _rules

@@ -12,8 +12,9 @@ array([2., 4., 6.])
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from . import _autograd_core as _core
 from ._array import Array, wrap

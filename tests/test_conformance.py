@@ -7,7 +7,6 @@ import os
 
 import numpy as np
 import pytest
-
 from ag_bridge.conformance import all_cases, check_case
 
 from .conftest import BACKENDS, on_backend

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from ag_bridge.conformance import RECORDS
 
 import ag_bridge.rules  # noqa: F401  (fills the registry)
 from ag_bridge._registry import RULES
 from ag_bridge._spec import DIFFERENTIABLE, SPECS
-from ag_bridge.conformance import RECORDS
 
 INTERNAL = ("_index_add", "_index_set")
 

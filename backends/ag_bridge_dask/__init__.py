@@ -10,13 +10,17 @@ and boolean-mask keys go through flat element ids and a weighted
 ``bincount`` (whose result is one chunk of the array's size, rechunked back);
 several index arrays, which Dask refuses, are turned into flat ids too.
 Data-dependent sizes (boolean masks, ``nonzero``) are computed when such an
-array is made (:meth:`Backend.coerce`), so shapes are always known. The
-namespace is array-api-compat's with fixes: FFTs rechunk the transformed
-axes to one chunk (Dask refuses others; backward passes make such chunks)
-and, given ``s`` without ``axes``, transform the last axes (not the first);
-``linalg.cholesky`` returns the lower factor (compat returns the upper one)
-and accepts ``upper=True``; ``linalg.svd``/``svdvals`` of square matrices
-work. Names Dask lacks (``take_along_axis``, ``linalg.det`` ...) raise
+array is made (:meth:`Backend.coerce`), so shapes are always known.
+
+The namespace is array-api-compat's with repairs (Dask 2026.8, compat 1.16):
+FFTs rechunk the transformed axes to one chunk and read ``s`` as the standard
+does (last axes, ``-1`` = input size); ``linalg`` functions map over stacks of
+matrices (Dask's are 2-D only); ``linalg.cholesky`` returns the lower factor
+(compat returns the upper one); ``svd``/``svdvals`` of square matrices work;
+``eye(n, m)`` with ``n < m``, ``tensordot`` with negative axes, ``max``/``min``
+of empty stacks and ``repeat(axis=None)`` give NumPy's results;
+``take_along_axis`` and ``broadcast_shapes`` are added. Names Dask still lacks
+(``linalg.det``, ``eigh``, ``pinv``, ``matrix_power`` ...) raise
 ``NotImplementedError`` naming the backend, from the recording namespace.
 """
 
@@ -61,10 +65,55 @@ def _fft_nd(fn: Any) -> Any:
             ax = tuple(axes)
         else:  # the standard's default: the last len(s) axes, or all of them
             ax = tuple(range(x.ndim - (x.ndim if s is None else len(s)), x.ndim))
+        if s is not None:  # -1: the input's size along that axis (as NumPy 2 does)
+            s = tuple(x.shape[a] if n == -1 else n for a, n in zip(ax, s, strict=True))
         return fn(_one_chunk(x, ax), s=s, axes=ax, norm=norm)
 
     f.__name__ = f.__qualname__ = fn.__name__
     f.__doc__ = fn.__doc__
+    return f
+
+
+def _eye(n_rows: int, n_cols: int | None = None, /, *, k: int = 0, dtype: Any = None,
+         device: Any = None) -> Any:
+    # Dask's eye builds a broken graph when n_rows < n_cols and divides by zero for empty shapes
+    m = n_rows if n_cols is None else n_cols
+    dtype = np.float64 if dtype is None else dtype
+    if 0 < m <= n_rows:
+        return _compat.eye(n_rows, m, k=k, dtype=dtype)
+    return (da.arange(m)[None, :] - da.arange(n_rows)[:, None] == k).astype(dtype)
+
+
+def _stack(outs: list, batch: tuple) -> Any:
+    """Per-matrix results (arrays or named tuples of arrays) stacked back over ``batch``."""
+    if not outs:
+        raise ValueError("backend 'dask': linalg functions of an empty stack of matrices are not supported")
+    first = outs[0]
+    if isinstance(first, tuple):
+        parts = [_stack([o[j] for o in outs], batch) for j in range(len(first))]
+        return type(first)(*parts) if hasattr(first, "_fields") else tuple(parts)
+    return da.stack(outs).reshape(batch + first.shape)
+
+
+def _whole(m: Any) -> Any:
+    return m.rechunk(-1)
+
+
+def _skinny(m: Any) -> Any:
+    """Chunked along the long side only (what Dask's QR and SVD accept)."""
+    return _one_chunk(m, (-1,) if m.shape[0] >= m.shape[1] else (0,))
+
+
+def _per_matrix(fn: Any, prepare: Any = _whole) -> Any:
+    """``fn`` of one 2-D matrix, mapped over a stack (Dask's linalg is 2-D only)."""
+    def f(x: Any, /, **kwargs: Any) -> Any:
+        if x.ndim <= 2:
+            return fn(prepare(x), **kwargs)
+        flat = x.reshape((-1,) + x.shape[-2:])
+        return _stack([fn(prepare(flat[i]), **kwargs) for i in range(flat.shape[0])],
+                      x.shape[:-2])
+
+    f.__name__ = f.__qualname__ = getattr(fn, "__name__", "linalg")
     return f
 
 
@@ -75,16 +124,77 @@ def _cholesky(x: Any, /, *, upper: bool = False) -> Any:
 
 
 def _svd(x: Any, /, *, full_matrices: bool = True) -> Any:
-    # compat refuses full_matrices=True even for square matrices, where it is
-    # the reduced SVD; Dask's SVD needs one chunk along the columns
+    # compat refuses full_matrices=True even for square matrices, where it is the reduced SVD
     if full_matrices and x.shape[-1] != x.shape[-2]:
         raise ValueError("linalg.svd(full_matrices=True) of a non-square matrix is not supported "
                          "by backend 'dask'; pass full_matrices=False")
-    return _compat.linalg.svd(_one_chunk(x, (-1,)), full_matrices=False)
+    return _compat.linalg.svd(x, full_matrices=False)
 
 
 def _svdvals(x: Any, /) -> Any:
-    return _svd(x, full_matrices=False)[1]  # compat's asks for the full SVD, which Dask refuses
+    return _compat.linalg.svd(x, full_matrices=False)[1]  # compat's asks for the full SVD
+
+
+def _matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
+    if x.ndim <= 2 or ord not in (2, -2, "nuc"):
+        return _compat.linalg.matrix_norm(x, keepdims=keepdims, ord=ord)
+    out = _per_matrix(lambda m: _compat.linalg.matrix_norm(m, ord=ord))(x)
+    return out[..., None, None] if keepdims else out
+
+
+def _solve(x1: Any, x2: Any, /) -> Any:
+    if x1.ndim == 2 and x2.ndim <= 2:
+        return da.linalg.solve(x1.rechunk(-1), x2.rechunk(-1))
+    if x2.ndim == 1:  # one vector for every matrix of the stack
+        return _per_matrix(lambda a: da.linalg.solve(a, x2.rechunk(-1)))(x1)
+    batch = tuple(np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2]))
+    a = da.broadcast_to(x1, batch + x1.shape[-2:]).reshape((-1,) + x1.shape[-2:])
+    b = da.broadcast_to(x2, batch + x2.shape[-2:]).reshape((-1,) + x2.shape[-2:])
+    return _stack([da.linalg.solve(a[i].rechunk(-1), b[i].rechunk(-1)) for i in range(a.shape[0])],
+                  batch)
+
+
+def _tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
+    # Dask computes a wrongly shaped result for negative axes (its metadata is right)
+    if not isinstance(axes, int):
+        a, b = ((t,) if isinstance(t, int) else tuple(t) for t in axes)
+        axes = (tuple(i % x1.ndim for i in a), tuple(i % x2.ndim for i in b))
+    return _compat.tensordot(x1, x2, axes=axes)
+
+
+def _extremum(fn: Any) -> Any:
+    def f(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
+        if 0 in x.shape:  # Dask fails even when the reduced axes are not the empty ones
+            axes = range(x.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+            axes = {a % x.ndim for a in axes}
+            if all(x.shape[a] for a in axes):
+                shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape) if keepdims or
+                              d not in axes)
+                return da.zeros(shape, dtype=x.dtype)
+        return fn(x, axis=axis, keepdims=keepdims)
+
+    f.__name__ = f.__qualname__ = fn.__name__
+    return f
+
+
+def _repeat(x: Any, repeats: Any, /, *, axis: int | None = None) -> Any:
+    if axis is None:  # the standard flattens first; Dask refuses
+        return da.repeat(x.reshape(-1), repeats, axis=0)
+    return da.repeat(x, repeats, axis=axis)
+
+
+def _take_along_axis(x: Any, indices: Any, /, *, axis: int = -1) -> Any:
+    """Dask has none: gather through flat element ids (one index array)."""
+    axis %= x.ndim
+    batch = np.broadcast_shapes(*(tuple(1 if d == axis else n for d, n in enumerate(a.shape))
+                                  for a in (x, indices)))
+    xb = da.broadcast_to(x, batch[:axis] + (x.shape[axis],) + batch[axis + 1:])
+    idx = da.broadcast_to(indices, batch[:axis] + (indices.shape[axis],) + batch[axis + 1:])
+    key = tuple(idx if d == axis else da.arange(n).reshape(tuple(n if e == d else 1 for e in
+                                                                range(xb.ndim)))
+                for d, n in enumerate(xb.shape))
+    ids = _flat_ids(xb, key)
+    return xb.reshape(-1)[ids.reshape(-1)].reshape(ids.shape)
 
 
 def _module(name: str, src: Any, doc: str) -> types.ModuleType:
@@ -100,15 +210,26 @@ def _namespace() -> types.ModuleType:
     ns = _module("ag_bridge_dask.xp", _compat, "array_api_compat.dask.array, with the fixes of "
                  "ag_bridge_dask: FFTs along chunked axes, cholesky, svd.")
     ns.__array_api_version__ = _compat.__array_api_version__
+    ns.__array_namespace_info__ = _compat.__array_namespace_info__
     ns.fft = _module("ag_bridge_dask.xp.fft", _compat.fft, "Dask FFTs (rechunked along the axes).")
     for k in _FFT_1D:
         setattr(ns.fft, k, _fft_1d(getattr(_compat.fft, k)))
     for k in _FFT_ND:
         setattr(ns.fft, k, _fft_nd(getattr(_compat.fft, k)))
     ns.linalg = _module("ag_bridge_dask.xp.linalg", _compat.linalg, "Dask linalg.")
-    ns.linalg.cholesky = _cholesky
-    ns.linalg.svd = _svd
-    ns.linalg.svdvals = _svdvals
+    ns.eye = _eye
+    ns.tensordot = _tensordot
+    ns.max, ns.min = _extremum(_compat.max), _extremum(_compat.min)
+    ns.repeat = _repeat
+    ns.take_along_axis = _take_along_axis
+    ns.broadcast_shapes = lambda *shapes: tuple(np.broadcast_shapes(*shapes))
+    ns.broadcast_shapes.__name__ = "broadcast_shapes"
+    for name, fn, prepare in (("cholesky", _cholesky, _whole), ("inv", _compat.linalg.inv, _whole),
+                              ("svd", _svd, _skinny), ("svdvals", _svdvals, _skinny),
+                              ("qr", _compat.linalg.qr, _skinny)):
+        setattr(ns.linalg, name, _per_matrix(fn, prepare))
+    ns.linalg.matrix_norm = _matrix_norm
+    ns.linalg.solve = _solve
     return ns
 
 
@@ -242,6 +363,8 @@ class Backend(_Backend):
     def _setitem(self, a: Any, key: Any, v: Any) -> Any:
         """``a`` with ``a[key] = v`` through Dask's ``__setitem__`` (basic keys)."""
         key = _as_tuple(key)
+        if 0 in a[key].shape:  # nothing selected (Dask's __setitem__ fails on it)
+            return a
         if any(k is None for k in key):  # Dask's __setitem__ rejects None
             target = a[key].shape
             key = tuple(k for k in key if k is not None)

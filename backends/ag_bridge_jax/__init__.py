@@ -8,11 +8,14 @@ JAX arrays are immutable: gradient buffers are rebound behind the same
 ``jax_enable_x64`` JAX truncates 64-bit data to 32 bits; converting float64
 data through this plugin says so with a :class:`JaxFloat64Warning`.
 ``jax.vjp`` is the conformance oracle (conjugated: JAX's complex convention
-is the conjugate of ag_bridge's, which is PyTorch's).
+is the conjugate of ag_bridge's, which is PyTorch's). The namespace is
+``jax.numpy`` (array API 2024.12) with two 2025.12 behaviours added:
+``permute_dims`` with negative axes and ``-1`` in the ``s`` of n-D FFTs.
 """
 
 from __future__ import annotations
 
+import types
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +27,47 @@ import numpy as np
 from ag_bridge import Backend as _Backend
 
 __all__ = ["Backend", "JaxFloat64Warning"]
+
+_FFT_ND = ("fftn", "ifftn", "rfftn", "irfftn")
+
+
+def _permute_dims(x: Any, /, axes: tuple) -> Any:
+    return jnp.permute_dims(x, tuple(a % x.ndim for a in axes))  # 2025.12: negative axes
+
+
+def _fft_nd(fn: Any) -> Any:
+    def f(x: Any, /, *, s: Any = None, axes: Any = None, norm: str = "backward") -> Any:
+        if s is not None and -1 in tuple(s):  # -1: the input's size along that axis
+            ax = tuple(axes) if axes is not None else tuple(range(x.ndim - len(s), x.ndim))
+            s = tuple(x.shape[a] if n == -1 else n for a, n in zip(ax, s, strict=True))
+        return fn(x, s=s, axes=axes, norm=norm)
+
+    f.__name__ = f.__qualname__ = fn.__name__
+    f.__doc__ = fn.__doc__
+    return f
+
+
+def _module(name: str, src: Any, doc: str) -> types.ModuleType:
+    mod = types.ModuleType(name, doc)
+    for k in dir(src):
+        if not k.startswith("__"):
+            setattr(mod, k, getattr(src, k))
+    return mod
+
+
+def _namespace() -> types.ModuleType:
+    """``jax.numpy`` (array API 2024.12) with the 2025.12 behaviours rules and users rely on."""
+    ns = _module("ag_bridge_jax.xp", jnp, "jax.numpy, with the fixes of ag_bridge_jax: "
+                 "permute_dims with negative axes, -1 in the s of n-D FFTs.")
+    ns.__array_api_version__ = jnp.__array_api_version__
+    ns.permute_dims = _permute_dims
+    ns.fft = _module("ag_bridge_jax.xp.fft", jnp.fft, "jax.numpy.fft (-1 in s).")
+    for k in _FFT_ND:
+        setattr(ns.fft, k, _fft_nd(getattr(jnp.fft, k)))
+    return ns
+
+
+_xp = _namespace()
 
 _Tracer = jax.core.Tracer
 _WIDE = (np.dtype("float64"), np.dtype("complex128"))
@@ -58,7 +102,7 @@ class Backend(_Backend):
     """JAX arrays (and tracers): immutable buffers, ``.at[]`` scatter, ``jax.vjp`` oracle."""
 
     name = "jax"
-    xp = jnp
+    xp = _xp
     array_types = (jax.Array,)
     mutable = False
     default_float = jnp.float32

@@ -4,22 +4,81 @@ Tensors keep their device and dtype; gradient buffers are written in place
 (``copy_`` / ``add_``), scatter-add is ``index_add_`` over flat element ids,
 and ``torch.autograd`` is the conformance oracle. Torch rejects negative
 slice steps (``x[::-1]``); :meth:`Backend.getitem` and the scatter helpers
-translate them into a flip plus a positive-step slice.
+translate them into a flip plus a positive-step slice. The namespace is
+array-api-compat's with two repairs: ``std`` accepts a float ``correction``
+(torch's takes integers) and FFTs accept empty batches (MKL refuses them).
 """
 
 from __future__ import annotations
 
 import operator
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
-import array_api_compat.torch as _xp
+import array_api_compat.torch as _compat
 import torch
 
 from ag_bridge import Backend as _Backend
 
 __all__ = ["Backend"]
+
+_FFT_1D = ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft")
+_FFT_ND = ("fftn", "ifftn", "rfftn", "irfftn")
+
+
+def _std(x: Any, /, *, axis: Any = None, correction: float = 0.0, keepdims: bool = False) -> Any:
+    if correction != int(correction):  # torch's std takes integer corrections only; var any
+        return torch.sqrt(_compat.var(x, axis=axis, correction=correction, keepdims=keepdims))
+    return _compat.std(x, axis=axis, correction=correction, keepdims=keepdims)
+
+
+def _fft(fn: Any, nd: bool) -> Any:
+    """``fn`` that also works on empty batches (MKL refuses them): run on one row, keep none."""
+    def f(x: Any, /, **kw: Any) -> Any:
+        if x.numel() or not x.ndim:
+            return fn(x, **kw)
+        if nd:
+            axes, s = kw.get("axes"), kw.get("s")
+            axes = axes if axes is not None else range(x.ndim - (x.ndim if s is None else len(s)),
+                                                       x.ndim)
+        else:
+            axes = (kw.get("axis", -1),)
+        axes = {a % x.ndim for a in axes}
+        empty = {d for d, n in enumerate(x.shape) if n == 0}
+        if empty & axes:  # an empty transform: the library's own error
+            return fn(x, **kw)
+        probe = x.new_zeros(tuple(1 if d in empty else n for d, n in enumerate(x.shape)))
+        out = fn(probe, **kw)
+        return out[tuple(slice(0, 0) if d in empty else slice(None) for d in range(out.ndim))]
+
+    f.__name__ = f.__qualname__ = fn.__name__
+    f.__doc__ = fn.__doc__
+    return f
+
+
+def _module(name: str, src: Any, doc: str) -> types.ModuleType:
+    mod = types.ModuleType(name, doc)
+    for k in dir(src):
+        if not k.startswith("__"):
+            setattr(mod, k, getattr(src, k))
+    return mod
+
+
+def _namespace() -> types.ModuleType:
+    """array-api-compat's torch namespace; ``std`` takes float corrections, FFTs empty batches."""
+    ns = _module("ag_bridge_torch.xp", _compat, "array_api_compat.torch, with the fixes of "
+                 "ag_bridge_torch: std with a float correction, FFTs of empty batches.")
+    ns.__array_api_version__ = _compat.__array_api_version__
+    ns.std = _std
+    ns.fft = _module("ag_bridge_torch.xp.fft", _compat.fft, "torch FFTs (empty batches work).")
+    for k in _FFT_1D + _FFT_ND:
+        setattr(ns.fft, k, _fft(getattr(_compat.fft, k), k in _FFT_ND))
+    return ns
+
+
+_xp = _namespace()
 
 _Tensor = torch.Tensor
 _refcount = sys.getrefcount
