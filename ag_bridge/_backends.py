@@ -215,7 +215,7 @@ _CURRENT: ContextVar[tuple[str, Any] | None] = ContextVar("ag_bridge_backend", d
 def available_backends() -> list[str]:
     """Names of the installed backends whose library can be imported."""
     out = []
-    for name, ep in sorted(_REG.entry_points().items()):
+    for name in sorted(_REG.entry_points()):
         try:
             load_backend(name)
         except (ImportError, AttributeError):
@@ -253,7 +253,9 @@ def _check(name: str) -> None:
         try:
             load_backend(name)
         except ImportError as exc:
-            raise ValueError(f"backend {name!r} is installed but its library cannot be imported: {exc}") from None
+            raise ValueError(
+                f"backend {name!r} is installed but its library cannot be imported: {exc}"
+            ) from None
 
 
 def get_backend() -> Backend:
