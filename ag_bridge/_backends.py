@@ -23,7 +23,7 @@ from typing import Any
 
 __all__ = [
     "Backend", "get_backend", "set_backend", "use_backend", "available_backends",
-    "backend_of", "load_backend",
+    "backend_of", "load_backend", "derived_namespace",
 ]
 
 GROUP = "ag_bridge.backends"
@@ -191,6 +191,16 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"<ag_bridge backend {self.name!r}>"
+
+
+def derived_namespace(name: str, src: Any, doc: str) -> types.ModuleType:
+    """A module copying ``src``'s public names (and the standard's dunders), for a
+    plugin to patch functions its library gets wrong without touching the library."""
+    mod = types.ModuleType(name, doc)
+    for k in dir(src):
+        if not k.startswith("__") or k in ("__array_namespace_info__", "__array_api_version__"):
+            setattr(mod, k, getattr(src, k))
+    return mod
 
 
 # ---------------------------------------------------------------- discovery

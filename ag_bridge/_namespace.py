@@ -63,6 +63,17 @@ def _wrap_out(out: Any, backend: Any, node: Any = None) -> Any:
     return backend.coerce_scalar(out)
 
 
+def _refuse_gradient(op: str, backend: Any, args: tuple) -> None:
+    """Non-differentiable functions with floating outputs (the set functions'
+    ``values``) must not silently cut a gradient path while recording."""
+    if op.startswith("unique_") and any(isinstance(a, Array) and a._node is not None for a in args):
+        raise NotImplementedError(
+            f"{op}() is not differentiable in ag_bridge (its values are a data-dependent "
+            f"selection) on backend '{backend.name}'; call it on x.detach(), or use sort() / "
+            "take() with the returned indices to keep the gradient path"
+        )
+
+
 def _refuse_out(op: str) -> TypeError:
     return TypeError(f"{op}(): out= is not supported: writing into an existing array would bypass "
                      "the tape; assign the result instead (y = f(x))")
@@ -70,8 +81,11 @@ def _refuse_out(op: str) -> TypeError:
 
 def _passthrough(spec: Spec, raw: Callable, backend: Any) -> Callable:
     op = spec.qualname
+    guard = spec.cls == "N" and not spec.query
 
     def fn(*args: Any, **kwargs: Any) -> Any:
+        if guard and STATE.get()[0]:
+            _refuse_gradient(op, backend, args)
         args = tuple(_unwrap(a, backend, op) for a in args)
         if kwargs:
             if "out" in kwargs:

@@ -232,3 +232,13 @@ def test_mixed_backends_rejected():
     b = ag_bridge.asarray([1.0], backend=names[1])
     with pytest.raises(TypeError, match=f"'{names[0]}' and '{names[1]}'|'{names[1]}' and '{names[0]}'"):
         a + b
+
+
+def test_set_functions_refuse_gradients_clearly(xp):
+    x = arr(xp, [3.0, 1.0, 3.0])
+    x.attach_grad()
+    with autograd.record():
+        with pytest.raises(NotImplementedError, match=r"unique_values\(\) is not differentiable.*detach"):
+            xp.unique_values(x)
+        vals = xp.unique_values(x.detach())  # a constant: allowed
+    assert vals.shape == (2,)

@@ -35,6 +35,7 @@ import dask.array as da
 import numpy as np
 
 from ag_bridge import Backend as _Backend
+from ag_bridge._backends import derived_namespace
 
 __all__ = ["Backend"]
 
@@ -197,12 +198,7 @@ def _take_along_axis(x: Any, indices: Any, /, *, axis: int = -1) -> Any:
     return xb.reshape(-1)[ids.reshape(-1)].reshape(ids.shape)
 
 
-def _module(name: str, src: Any, doc: str) -> types.ModuleType:
-    mod = types.ModuleType(name, doc)
-    for k in dir(src):
-        if not k.startswith("__"):
-            setattr(mod, k, getattr(src, k))
-    return mod
+_module = derived_namespace  # shared helper: copies public names and the standard dunders
 
 
 def _namespace() -> types.ModuleType:

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ag_bridge import Backend as _Backend
+from ag_bridge._backends import derived_namespace
 
 __all__ = ["Backend", "JaxFloat64Warning"]
 
@@ -47,12 +48,7 @@ def _fft_nd(fn: Any) -> Any:
     return f
 
 
-def _module(name: str, src: Any, doc: str) -> types.ModuleType:
-    mod = types.ModuleType(name, doc)
-    for k in dir(src):
-        if not k.startswith("__"):
-            setattr(mod, k, getattr(src, k))
-    return mod
+_module = derived_namespace  # shared helper: copies public names and the standard dunders
 
 
 def _namespace() -> types.ModuleType:

@@ -21,6 +21,7 @@ import array_api_compat.torch as _compat
 import torch
 
 from ag_bridge import Backend as _Backend
+from ag_bridge._backends import derived_namespace
 
 __all__ = ["Backend"]
 
@@ -58,12 +59,7 @@ def _fft(fn: Any, nd: bool) -> Any:
     return f
 
 
-def _module(name: str, src: Any, doc: str) -> types.ModuleType:
-    mod = types.ModuleType(name, doc)
-    for k in dir(src):
-        if not k.startswith("__"):
-            setattr(mod, k, getattr(src, k))
-    return mod
+_module = derived_namespace  # shared helper: copies public names and the standard dunders
 
 
 def _namespace() -> types.ModuleType:
