@@ -6,7 +6,7 @@ import types
 from typing import Any
 
 from ._array import Array, wrap
-from ._backends import Backend, backend_of, get_backend, get_device, load_backend
+from ._backends import Backend, backend_of, get_backend, load_backend
 
 __all__ = ["asarray", "unwrap", "namespace"]
 
@@ -61,9 +61,7 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, backend: Any 
                 raw = b.xp.asarray(obj, copy=True)
             return wrap(b.coerce(raw), b)
     b = _resolve(backend)
-    if device is None and b is get_backend():
-        device = get_device()
-    return wrap(b.coerce(b.asarray(obj, dtype=dtype, device=device)), b)
+    return wrap(b.coerce(b.asarray(obj, dtype=dtype, device=b.creation_device(device))), b)
 
 
 def unwrap(x: Any) -> Any:

@@ -216,9 +216,11 @@ class Array:
             self._data, self._node, self._oidx = new, n, -1
             return
         if b.exclusive(self._data):
-            self._data[rkey] = value
+            self._data = b.setitem(self._data, rkey, value)
         else:
             self._data = b.index_set(self._data, rkey, value)
+            if leaf:
+                self._data = b.settle(self._data)
         if not leaf:
             self._node, self._oidx = None, -1
 
@@ -233,8 +235,10 @@ class Array:
             )
         if r.dtype != self.dtype:
             r = self._backend.namespace.astype(r, self.dtype)
-        self._data = r._data
-        if type(self._node) is not Leaf:
+        if type(self._node) is Leaf:
+            self._data = self._backend.settle(r._data)
+        else:
+            self._data = r._data
             self._node, self._oidx = r._node, r._oidx
         return self
 

@@ -68,10 +68,16 @@ class Backend:
 
     def is_complex(self, dtype: Any) -> bool:
         """Whether ``dtype`` is a complex floating dtype."""
+        kind = getattr(dtype, "kind", "V")  # NumPy-style dtypes answer without a call
+        if kind != "V":
+            return kind == "c"
         return self.xp.isdtype(dtype, "complex floating")
 
     def is_inexact(self, dtype: Any) -> bool:
         """Whether ``dtype`` is floating or complex (may carry gradients)."""
+        kind = getattr(dtype, "kind", "V")  # "V": not NumPy-style, or bfloat16
+        if kind != "V":
+            return kind in "fc"
         return self.xp.isdtype(dtype, ("real floating", "complex floating"))
 
     # -- devices, conversion ----------------------------------------------------
@@ -90,6 +96,38 @@ class Backend:
         if dev is not None:
             kw["device"] = dev
         return self.xp.asarray(obj, **kw)
+
+    def creation_device(self, device: Any = None) -> Any:
+        """The device a creation call on this backend uses: ``device`` if given, else the
+        selected one (``use_backend(name, device)``, ``set_backend``, ``AG_BRIDGE_DEVICE``)
+        while this backend is the current one, else :attr:`device_default` (None: the
+        library's default). Names are resolved by :meth:`resolve_device`.
+
+        Every creation function of the recording namespace (and so of ``ag_bridge.np``)
+        and :func:`ag_bridge.asarray` ask here when no ``device=`` is passed.
+        """
+        if device is None:
+            cur = _CURRENT.get() or _REG.default
+            if cur[1] is not None and (cur[0] is self or _REG.loaded.get(cur[0]) is self):
+                device = cur[1]
+            else:
+                device = self.device_default
+        return self.resolve_device(device) if isinstance(device, str) else device
+
+    def resolve_device(self, device: Any) -> Any:
+        """A device as the namespace's creation functions take it: a name the library
+        refuses there (JAX: ``'cpu'``; array-api-strict) becomes the device that
+        :meth:`asarray` puts data on for that name (one probe per name, remembered)."""
+        if not isinstance(device, str):
+            return device
+        names = self.__dict__.setdefault("_device_names", {})
+        if device not in names:
+            try:
+                self.xp.empty((0,), device=device)
+                names[device] = device  # the library takes the name itself (torch: 'cuda')
+            except Exception:
+                names[device] = self.device(self.asarray([0], device=device))
+        return names[device]
 
     def index_array(self, seq: list) -> Any:
         """A raw integer array from a Python list used as an index."""
@@ -113,7 +151,22 @@ class Backend:
         """``raw[key]`` (a plugin translates keys its library rejects)."""
         return raw[key]
 
+    def setitem(self, raw: Any, key: Any, value: Any) -> Any:
+        """``raw[key] = value`` in place on an array nothing else refers to
+        (see :meth:`exclusive`); returns the array now holding the result."""
+        raw[key] = value
+        return raw
+
     # -- buffers -----------------------------------------------------------------
+    def settle(self, raw: Any) -> Any:
+        """The new value of a leaf (a parameter) updated outside ``record()``.
+
+        Eager libraries return it as it is; a lazy one evaluates it here
+        (Dask persists it), so a training loop of ``param[:] = ...`` steps does
+        not grow one task graph across all the steps.
+        """
+        return raw
+
     def zeros_like(self, raw: Any) -> Any:
         """Zeros of ``raw``'s shape, dtype and device."""
         return self.xp.zeros_like(raw)
@@ -163,6 +216,21 @@ class Backend:
         """Cotangents of ``fn(*args)`` by the library's autodiff (None: has none)."""
         return None
 
+    def native_hvp(self, fn: Callable, args: tuple, cotangent: Any, w: tuple) -> tuple | None:
+        """Second-order oracle: the library's own double backward (None: it has none).
+
+        With ``g = native_vjp(fn, args, cotangent)``, the gradient with respect
+        to ``args`` of ``sum_i sum(real(g[i] * w[i]))``, differentiating through
+        the library's backward (torch's ``create_graph=True``, nested
+        ``jax.vjp``), in PyTorch's complex convention. ``w`` has one entry per
+        argument (None: no term). Arguments that ``native_vjp`` holds constant
+        (non-floating) get None; an argument the gradient does not depend on
+        gets zeros. For real float inputs this is the Hessian-vector product
+        of ``<cotangent, fn>`` along ``w``, which is what the conformance
+        ``native2`` check compares with ag_bridge's create_graph gradient.
+        """
+        return None
+
     # -- namespaces -------------------------------------------------------------
     @property
     def namespace(self) -> types.ModuleType:
@@ -177,7 +245,8 @@ class Backend:
     @property
     def rule_xp(self) -> Any:
         """The raw namespace rules get in a plain backward: the standard plus
-        ``_index_add`` / ``_index_set`` (the scatter helpers)."""
+        ``_index_add`` / ``_index_set`` (the scatter helpers) and ``_getitem``
+        (indexing through :meth:`getitem`, which translates keys the library rejects)."""
         if self._rule_xp is None:
             ns = types.SimpleNamespace(**{k: getattr(self.xp, k) for k in dir(self.xp)
                                           if not k.startswith("__")})
@@ -186,6 +255,7 @@ class Backend:
                     setattr(ns, ext, getattr(self.xp, ext))
             ns._index_add = self.index_add
             ns._index_set = self.index_set
+            ns._getitem = self.getitem
             self._rule_xp = ns
         return self._rule_xp
 

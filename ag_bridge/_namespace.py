@@ -222,6 +222,22 @@ def _missing(spec: Spec, backend: Any) -> Callable:
     return fn
 
 
+def _placed(fn: Callable, backend: Any, converts: bool) -> Callable:
+    """``fn`` (a creation function) creating on :meth:`Backend.creation_device` when no
+    ``device=`` is given: the current selection, as ``use_backend(name, device)`` made it.
+    ``asarray`` (``converts``) of an existing array keeps that array's device."""
+    place = backend.creation_device
+    is_array = backend.is_array
+
+    def placed(*args: Any, device: Any = None, **kwargs: Any) -> Any:
+        if device is None and converts and args and (isinstance(args[0], Array) or is_array(args[0])):
+            return fn(*args, **kwargs)
+        dev = place(device)
+        return fn(*args, **kwargs) if dev is None else fn(*args, device=dev, **kwargs)
+
+    return placed
+
+
 def _signature(raw: Callable) -> inspect.Signature | None:
     try:
         sig = inspect.signature(raw)
@@ -238,6 +254,8 @@ def _make(spec: Spec, raw: Callable | None, backend: Any) -> Callable:
         fn = _recorder(spec, raw, backend)
     else:
         fn = _passthrough(spec, raw, backend)
+    if raw is not None and (spec.cls == "C" and not spec.arrays or spec.qualname == "asarray"):
+        fn = _placed(fn, backend, spec.qualname == "asarray")
     fn.__name__ = fn.__qualname__ = spec.name
     fn.__doc__ = (raw.__doc__ if raw is not None and raw.__doc__ else
                   f"{spec.qualname} of the array API standard (recording wrapper).")
@@ -276,7 +294,14 @@ def build_namespace(backend: Any) -> types.ModuleType:
     # Internal recorded ops the rules use (scatter for indexing VJPs).
     ns._index_add = _internal("_index_add", backend.index_add, backend, (0, 2))
     ns._index_set = _internal("_index_set", backend.index_set, backend, (0, 2))
+    # Indexing in rules: Array.__getitem__ (recorded, through backend.getitem's key translation).
+    ns._getitem = _getitem
     return ns
+
+
+def _getitem(a: Any, key: Any) -> Any:
+    """``a[key]`` for rules (``xp._getitem``): recorded for Arrays, so create_graph sees it."""
+    return a[key]
 
 
 def _to_device(x: Any, device: Any, /, *, stream: Any = None) -> Any:

@@ -53,6 +53,10 @@ class Case:
     skip: frozenset = field(default_factory=frozenset)  # backends lacking the forward
     # backends whose own autodiff follows another convention for this case (no oracle there)
     native_skip: frozenset = field(default_factory=frozenset)
+    # backends whose own double backward (the ``native2`` oracle: torch's create_graph,
+    # nested jax.vjp) is missing, wrong or non-smooth for this case while its first order
+    # is fine; say why in a comment where it is set
+    native2_skip: frozenset = field(default_factory=frozenset)
 
     @property
     def id(self) -> str:

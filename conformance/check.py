@@ -8,7 +8,18 @@ Checks (each returns the worst error relative to its tolerance; ok when <= 1):
 * ``second``: the gradient of <grad f, w> (create_graph=True) against finite
   differences of the first-order gradient;
 * ``native``: against the library's own autodiff (torch.autograd, jax.vjp)
-  running the same case on raw arrays, where the backend has one.
+  running the same case on raw arrays, where the backend has one;
+* ``native2``: the same Hessian-vector product as ``second`` (same output
+  cotangents ``v``, same directions ``w``) against the library's own double
+  backward (``Backend.native_hvp``: torch.autograd.grad with
+  create_graph=True, nested jax.vjp), for real float inputs of cases with
+  ``second_order``, where the backend has one; tolerance 10x the case's, as
+  ``second`` against a reference backend. ``Case.native_skip`` turns off
+  both native checks, ``Case.native2_skip`` only this one (the library's own
+  second order is missing or wrong there). A library that cannot run the case
+  under autodiff at all (``native_vjp`` raises) is no oracle for either order;
+  one whose first order runs but whose double backward raises fails
+  ``native2`` (opt the case out with a reason).
 """
 
 from __future__ import annotations
@@ -138,6 +149,7 @@ def check_case(case: Case, backend: Any, dtype: Any = np.float64, second_order: 
     elif fd:
         ref = _fd(lambda ys: _loss(_forward(case, b, ys), vs), xs, case.eps)
         res.errors["fd"] = _compare(res.grads, ref, case)
+    ws: list = []  # directions of the Hessian-vector product (second, native2)
     if second_order and case.second_order and np.dtype(dtype).kind == "f":
         ws = [_draw(rng, x) for x in xs]
         res.hvp = _hvp(case, b, xs, vs, ws)
@@ -152,6 +164,12 @@ def check_case(case: Case, backend: Any, dtype: Any = np.float64, second_order: 
         nat = _native(case, b, xs, vs)
         if nat is not None:
             res.errors["native"] = _compare(res.grads, nat, case)
+            # the HVP exists only for real float dtypes and second-order cases (see above)
+            if res.hvp is not None and b.name not in case.native2_skip:
+                nat2 = _native2(case, b, xs, vs, ws)
+                if nat2 is not None:
+                    res.errors["native2"] = (nat2 if isinstance(nat2, tuple)
+                                             else _compare(res.hvp, nat2, case, scale=10.0))
     return res
 
 
@@ -193,3 +211,18 @@ def _native(case: Case, b: Any, xs: list, vs: list) -> list | None:
     if out is None:
         return None
     return [b.to_numpy(g) if g is not None else np.zeros_like(x) for g, x in zip(out, xs)]
+
+
+def _native2(case: Case, b: Any, xs: list, vs: list, ws: list) -> list | tuple | None:
+    """The library's HVP (:meth:`Backend.native_hvp`) as NumPy arrays, None when it has
+    none, or a failed ``(inf, message)`` when its double backward raises (its first
+    order ran: ``_native`` returned gradients)."""
+    raw_in = [b.asarray(x) for x in xs]
+    try:
+        out = b.native_hvp(lambda *a: case.fn(b.rule_xp, *a), tuple(raw_in),
+                           tuple(b.asarray(v) for v in vs), tuple(b.asarray(w) for w in ws))
+    except Exception as e:  # reported, not swallowed: opt out with Case.native2_skip and a reason
+        return np.inf, f"native double backward raised {type(e).__name__}: {e}"
+    if out is None:
+        return None
+    return [b.to_numpy(h) if h is not None else np.zeros_like(x) for h, x in zip(out, xs)]

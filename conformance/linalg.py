@@ -17,20 +17,13 @@ import math
 from ._record import Input, record
 
 C = {"complex": True}
-NO_DASK = frozenset({"dask"})  # dask's linalg lacks this forward (or its batched / complete form)
-# torch.autograd, the oracle on torch, is wrong here: det's gradient at a singular matrix is 0 there (the
-# adjugate is right; tests/test_linalg_degenerate.py checks ag_bridge on torch against cofactors), and
-# sum(dtype=complex) of a real tensor hands a complex gradient to a real input (a torch RuntimeError).
-NO_TORCH_ORACLE = frozenset({"dask", "torch"})
-# jax.vjp, the oracle on jax, refuses these: eig's eigenvectors (jax#2748; also when only the eigenvalues are
-# used), svd(full_matrices=True) ("JVP not implemented for full matrices") and det of a 0x0 matrix (an
-# IndexError inside JAX). FD checks run on the other backends; tests/test_linalg_oracles.py runs eig on jax.
-NO_JAX_ORACLE = frozenset({"dask", "jax"})
-
-
-def _dask(*shapes):
-    """Skip dask for stacks of matrices: its cholesky/inv/solve/qr/svd are 2-D only."""
-    return NO_DASK if any(len(s) > 2 for s in shapes) else frozenset()
+# Dask lacks these forwards: det, slogdet, eig, eigvals, eigh, eigvalsh, pinv, matrix_power, cross (ag_bridge
+# raises "linalg.<op>() is not provided by backend 'dask'") and svd(full_matrices=True) of a non-square
+# matrix (the plugin says to pass full_matrices=False).
+NO_DASK = frozenset({"dask"})
+# Where jax.vjp, the oracle on jax, refuses a case (eig's eigenvectors, jax#2748; svd(full_matrices=True):
+# "JVP not implemented for full matrices"; det of a 0x0 matrix) the check compares with NumPy's gradients
+# only; tests/test_linalg_oracles.py runs eig on jax.
 
 
 def _mh(xp, a):
@@ -62,7 +55,7 @@ def _fixed(values):
 for _up in (False, True):
     for _s in ((3, 3), (2, 4, 4), (1, 1)):
         record("linalg.cholesky", lambda xp, a, up=_up: xp.linalg.cholesky(_herm(xp, a), upper=up),
-               _spd(*_s), label=f"{'x'.join(map(str, _s))},upper={_up}", skip=_dask(_s), **C)
+               _spd(*_s), label=f"{'x'.join(map(str, _s))},upper={_up}", **C)
 
 # ---------------------------------------------------------------- det, slogdet, inv
 for _s in ((3, 3), (2, 3, 3), (1, 1), (4, 4)):
@@ -70,14 +63,15 @@ for _s in ((3, 3), (2, 3, 3), (1, 1), (4, 4)):
            skip=NO_DASK, **C)
     record("linalg.slogdet", lambda xp, a: tuple(xp.linalg.slogdet(_shift(xp, a))), Input(_s, -1.0, 1.0),
            skip=NO_DASK, **C)
-    record("linalg.inv", lambda xp, a: xp.linalg.inv(_shift(xp, a)), Input(_s, -1.0, 1.0),
-           skip=_dask(_s), **C)
-record("linalg.det", lambda xp, a: xp.linalg.det(a), Input((0, 0)), label="0x0", skip=NO_JAX_ORACLE)
+    record("linalg.inv", lambda xp, a: xp.linalg.inv(_shift(xp, a)), Input(_s, -1.0, 1.0), **C)
+record("linalg.det", lambda xp, a: xp.linalg.det(a), Input((0, 0)), label="0x0", skip=NO_DASK)
 record("linalg.det", lambda xp, a: xp.linalg.det(a), Input((3, 3), -2.0, 2.0), label="3x3 unshifted",
        skip=NO_DASK, **C)
-# singular matrices: the gradient is the adjugate (rank n-1) and 0 with a non-zero Hessian (rank n-2)
+# singular matrices: the gradient is the adjugate (rank n-1) and 0 with a non-zero Hessian (rank n-2).
+# torch.autograd, the oracle on torch, gives 0 as det's gradient at a singular 2x2 matrix (the adjugate is
+# right; tests/test_linalg_degenerate.py checks ag_bridge on torch against cofactors): no oracle there.
 record("linalg.det", lambda xp, a: xp.linalg.det(a), _fixed([[1.0, 2.0], [2.0, 4.0]]),
-       label="singular rank 1 of 2", skip=NO_TORCH_ORACLE, **C)
+       label="singular rank 1 of 2", skip=NO_DASK, native_skip=frozenset({"torch"}), **C)
 for _label, _v in (("singular rank 2 of 3", [[1.0, 2.0, 3.0], [2.0, 1.0, 0.5], [3.0, 3.0, 3.5]]),
                    ("singular rank 1 of 3", [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, -2.0, -3.0]])):
     record("linalg.det", lambda xp, a: xp.linalg.det(a), _fixed(_v), label=_label, skip=NO_DASK)
@@ -88,7 +82,7 @@ record("linalg.slogdet", lambda xp, a: tuple(xp.linalg.slogdet(a)), _fixed([[-2.
 for _a, _b in (((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), (2, 3, 1)),
                ((2, 1, 3, 3), (4, 3, 2)), ((3, 3), (2, 3, 3)), ((2, 3, 3), (3, 4))):
     record("linalg.solve", lambda xp, a, b: xp.linalg.solve(_shift(xp, a), b),
-           Input(_a, -1.0, 1.0), Input(_b), skip=_dask(_a, _b), **C)
+           Input(_a, -1.0, 1.0), Input(_b), **C)
 
 # ---------------------------------------------------------------- eigh, eigvalsh
 for _s in ((3, 3), (2, 4, 4), (1, 1)):
@@ -103,10 +97,13 @@ record("linalg.eigh", lambda xp, a: xp.linalg.eigh(_herm(xp, a))[0], _spd(3, 3),
 # ---------------------------------------------------------------- eig, eigvals (complex output)
 for _s in ((3, 3), (2, 4, 4), (1, 1)):
     record("linalg.eig", lambda xp, a: (lambda r: (r[0], _abs2(xp, r[1])))(xp.linalg.eig(a)),
-           Input(_s), label=f"{'x'.join(map(str, _s))} values,|V|^2", skip=NO_JAX_ORACLE, **C)
-    record("linalg.eigvals", lambda xp, a: xp.linalg.eigvals(a), Input(_s), skip=NO_DASK, **C)
+           Input(_s), label=f"{'x'.join(map(str, _s))} values,|V|^2", skip=NO_DASK, **C)
+    # native2 not on jax: eigvals' JVP goes through eig's eigenvectors, whose derivative (needed for the
+    # second order) JAX refuses unless enable_eigvec_derivs=True (jax#2748); torch's double backward checks it
+    record("linalg.eigvals", lambda xp, a: xp.linalg.eigvals(a), Input(_s), skip=NO_DASK,
+           native2_skip=frozenset({"jax"}), **C)
 record("linalg.eig", lambda xp, a: xp.linalg.eig(a)[0], Input((3, 3)), label="values only",
-       skip=NO_JAX_ORACLE, **C)
+       skip=NO_DASK, **C)
 
 # ---------------------------------------------------------------- svd, svdvals
 
@@ -122,17 +119,17 @@ for _s in ((4, 3), (3, 4), (3, 3), (2, 4, 3), (1, 3)):
     for _full in (False, True):
         record("linalg.svd", lambda xp, a, f=_full: _svd_loss(xp, a, f), Input(_s),
                label=f"{'x'.join(map(str, _s))},full_matrices={_full}",
-               skip=NO_JAX_ORACLE if _full and _s[-1] != _s[-2] else _dask(_s), **C)
-    record("linalg.svdvals", lambda xp, a: xp.linalg.svdvals(a), Input(_s), skip=_dask(_s), **C)
+               skip=NO_DASK if _full and _s[-1] != _s[-2] else frozenset(), **C)
+    record("linalg.svdvals", lambda xp, a: xp.linalg.svdvals(a), Input(_s), **C)
 record("linalg.svd", lambda xp, a: xp.linalg.svd(a, full_matrices=False)[1], Input((4, 3)),
        label="values only", **C)
 
 # ---------------------------------------------------------------- qr (reduced; complete with m <= n)
 for _s in ((4, 3), (3, 3), (3, 5), (2, 4, 3), (2, 2, 3)):
     record("linalg.qr", lambda xp, a: tuple(xp.linalg.qr(_shift(xp, a, 1.0) if a.shape[-1] == a.shape[-2]
-                                                         else a)), Input(_s), skip=_dask(_s), **C)
+                                                         else a)), Input(_s), **C)
 record("linalg.qr", lambda xp, a: tuple(xp.linalg.qr(a, mode="complete")), Input((3, 4)),
-       label="3x4 complete", skip=NO_DASK, **C)
+       label="3x4 complete", **C)
 
 # ---------------------------------------------------------------- pinv
 for _s in ((4, 3), (3, 4), (2, 3, 3), (3, 3)):
@@ -145,7 +142,7 @@ for _ord in ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf):
     for _s, _kd in (((3, 4), False), ((2, 3, 3), True), ((4, 2), True)):
         record("linalg.matrix_norm", lambda xp, a, o=_ord, k=_kd: xp.linalg.matrix_norm(a, ord=o, keepdims=k),
                Input(_s, 0.2, 2.0, "away"), label=f"{'x'.join(map(str, _s))},ord={_ord},keepdims={_kd}",
-               skip=_dask(_s) if _ord in ("nuc", 2, -2) else frozenset(), **C)
+               **C)
 
 for _ord in (2, 1, math.inf, -math.inf, 0, 3, 0.5, -1.5):
     for _s, _ax, _kd in (((5,), None, False), ((3, 4), 1, False), ((3, 4), -2, True),
@@ -178,4 +175,4 @@ for _s, _off in (((3, 3), 0), ((3, 4), 1), ((4, 3), -2), ((2, 3, 4), 0), ((2, 3)
     record("linalg.diagonal", lambda xp, a, o=_off: xp.linalg.diagonal(a, offset=o), Input(_s),
            label=f"{'x'.join(map(str, _s))},offset={_off}", **C)
 record("linalg.trace", lambda xp, a: xp.linalg.trace(a, dtype=xp.complex128), Input((3, 3)),
-       label="3x3 dtype=complex128", skip=NO_TORCH_ORACLE, **C)
+       label="3x3 dtype=complex128", **C)

@@ -9,8 +9,6 @@ from __future__ import annotations
 from ._record import record
 
 C = {"complex": True}
-# dask's repeat needs an integer axis and integer repeats, and fails on empty input
-NO_DASK = {"complex": True, "skip": frozenset({"dask"})}
 
 # broadcast_arrays: var-positional, one output per input
 record("broadcast_arrays", lambda xp, a, b: xp.broadcast_arrays(a, b), (2, 1), (1, 3), **C)
@@ -57,24 +55,23 @@ record("moveaxis", lambda xp, x: xp.moveaxis(x, -1, 0), (0, 3), **C)
 
 # permute_dims (negative axes)
 record("permute_dims", lambda xp, x: xp.permute_dims(x, (2, 0, 1)), (2, 3, 4), label="(2,0,1)", **C)
-# negative axes are beyond the standard (a permutation of 0..N-1); JAX rejects them
-record("permute_dims", lambda xp, x: xp.permute_dims(x, (-1, 0, -2)), (2, 3, 4), label="(-1,0,-2)",
-       complex=True, skip=frozenset({"jax"}))
+# negative axes are beyond the standard (a permutation of 0..N-1); every backend accepts them
+record("permute_dims", lambda xp, x: xp.permute_dims(x, (-1, 0, -2)), (2, 3, 4), label="(-1,0,-2)", **C)
 record("permute_dims", lambda xp, x: xp.permute_dims(x, ()), (), **C)
 record("permute_dims", lambda xp, x: xp.permute_dims(x, (1, 0)), (0, 3), **C)
 
 # repeat: int and array repeats, axis None
-record("repeat", lambda xp, x: xp.repeat(x, 2), (2, 3), label="2,axis=None", **NO_DASK)
+record("repeat", lambda xp, x: xp.repeat(x, 2), (2, 3), label="2,axis=None", **C)
 record("repeat", lambda xp, x: xp.repeat(x, 3, axis=1), (2, 3), label="3,axis=1", **C)
-record("repeat", lambda xp, x: xp.repeat(x, 3), (), label="0d", **NO_DASK)
+record("repeat", lambda xp, x: xp.repeat(x, 3), (), label="0d", **C)
 record("repeat", lambda xp, x: xp.repeat(x, xp.asarray([1, 0, 2]), axis=0), (3, 2), label="array,axis=0",
-       **NO_DASK)
+       **C)
 record("repeat", lambda xp, x: xp.repeat(x, xp.asarray([2, 1, 3, 1]), axis=-1), (2, 4),
-       label="array,axis=-1", **NO_DASK)
+       label="array,axis=-1", **C)
 record("repeat", lambda xp, x: xp.repeat(x, xp.asarray([1, 2, 0, 3, 1, 1])), (2, 3), label="array,axis=None",
-       **NO_DASK)
+       **C)
 record("repeat", lambda xp, x: xp.repeat(x, 0, axis=0), (3, 2), label="0,axis=0", **C)
-record("repeat", lambda xp, x: xp.repeat(x, 2, axis=0), (0, 2), **NO_DASK)
+record("repeat", lambda xp, x: xp.repeat(x, 2, axis=0), (0, 2), **C)
 
 # reshape
 record("reshape", lambda xp, x: xp.reshape(x, (2, 6)), (3, 4), **C)

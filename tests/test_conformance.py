@@ -3,11 +3,15 @@ second order, and the library's own autodiff where it has one."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
 import pytest
-from ag_bridge.conformance import all_cases, check_case
+from ag_bridge.conformance import RECORDS, all_cases, check_case
+
+import ag_bridge
+from ag_bridge._registry import RULES
 
 from .conftest import BACKENDS, on_backend
 
@@ -75,3 +79,37 @@ def test_complex(case, name):
     _skip(case, name, FIRST_COMPLEX)
     res = _check(case, name, np.complex128)
     assert res.ok, f"{case.id} (complex128) on {name}: {res.report()}"
+
+
+# -- the second-order native oracle (native2) is really run, and catches a wrong Hessian ----------------
+
+NATIVE2 = [n for n in ("torch", "jax") if n in BACKENDS]
+
+
+@pytest.mark.parametrize("name", NATIVE2)
+@pytest.mark.parametrize("op", ["tanh", "matmul"])
+def test_native2_runs(op, name):
+    case = RECORDS[op][0]
+    with on_backend(name):
+        res = check_case(case, name)
+        cplx = check_case(case, name, np.complex128) if case.complex else None
+        opted = check_case(dataclasses.replace(case, native2_skip=frozenset({name})), name)
+    assert "native2" in res.errors and res.ok, res.report()
+    assert cplx is None or "native2" not in cplx.errors  # real float dtypes only
+    assert "native" in opted.errors and "native2" not in opted.errors
+
+
+def _tanh_first_order_only(xp, g, ans, x):
+    """tanh's VJP with the right value but the graph cut at ``ans``: the second derivative is lost."""
+    if isinstance(ans, ag_bridge.Array):
+        ans = ans.detach()
+    return g * (1 - ans * ans)
+
+
+@pytest.mark.parametrize("name", NATIVE2)
+def test_native2_catches_a_wrong_second_derivative(name, monkeypatch):
+    monkeypatch.setattr(RULES["tanh"], "fns", (_tanh_first_order_only,))  # restored after the test
+    with on_backend(name):
+        res = check_case(RECORDS["tanh"][0], name)
+    assert res.errors["native"][0] <= 1.0, res.report()  # the first order is right
+    assert res.errors["native2"][0] > 1.0, res.report()

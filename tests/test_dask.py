@@ -95,6 +95,32 @@ def test_grad_add_accumulates_lazily():
     np.testing.assert_allclose(x.grad.asnumpy(), 3 * 2 * np.arange(6.0))
 
 
+@pytest.mark.parametrize("update", ["setitem", "isub"])
+def test_parameter_updates_persist_so_the_graph_does_not_grow(update):
+    """SGD steps on a leaf: each update is persisted (its graph stays one layer
+    deep), gradients stay lazy, and the numbers are plain gradient descent."""
+    w0 = np.linspace(-1.0, 1.0, 6)
+    w = ag_bridge.asarray(da.from_array(w0, chunks=3))
+    w.attach_grad()
+    xp = w._backend.namespace
+    sizes, ref = [], w0.copy()
+    for _ in range(5):
+        with autograd.record():
+            loss = xp.sum(xp.sin(w))
+        loss.backward()
+        assert isinstance(ag_bridge.unwrap(w.grad), da.Array)
+        with ComputeCounter() as c:
+            if update == "setitem":
+                w[:] = w - 0.1 * w.grad
+            else:
+                w -= 0.1 * w.grad
+        assert c.n == 1  # the persist
+        ref = ref - 0.1 * np.cos(ref)
+        sizes.append(len(ag_bridge.unwrap(w).__dask_graph__()))
+    assert len(set(sizes)) == 1 and sizes[0] == 2  # one layer of in-memory chunks
+    np.testing.assert_allclose(w.asnumpy(), ref, rtol=1e-12)
+
+
 def test_boolean_mask_sizes_are_computed_once_and_gradients_match():
     x_np = np.linspace(-1, 1, 12).reshape(3, 4)
     x = ag_bridge.asarray(da.from_array(x_np, chunks=2))

@@ -15,7 +15,7 @@ from typing import Any
 import numpy
 
 from .._array import Array
-from .._backends import Backend, get_backend, get_device
+from .._backends import Backend, get_backend
 
 __all__ = [
     "backend_for", "to_dtype", "default_dtype", "index_dtype", "placement", "array", "operand", "operands",
@@ -83,11 +83,10 @@ def index_dtype(b: Backend) -> Any:
 
 def placement(b: Backend, device: Any = None) -> dict:
     """``{'device': ...}`` for a creation call: the given device, else the
-    current one (``use_backend(name, device)``), else the backend's default."""
-    for d in (device, get_device(), b.device_default):
-        if d is not None:
-            return {"device": d}
-    return {}
+    current one (``use_backend(name, device)``), else the backend's default
+    (:meth:`~ag_bridge.Backend.creation_device`)."""
+    d = b.creation_device(device)
+    return {} if d is None else {"device": d}
 
 
 def array(obj: Any, dtype: Any = None, *, copy: bool = True, device: Any = None,

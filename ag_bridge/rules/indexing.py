@@ -35,7 +35,7 @@ def _set_target(xp, g, ans, x, key, v):
 
 
 def _set_value(xp, g, ans, x, key, v):
-    return g[key]
+    return xp._getitem(g, key)  # the backend's key translation (torch: negative steps; dask: x[i, j])
 
 
 def _take(xp, g, ans, x, indices, /, *, axis=None):

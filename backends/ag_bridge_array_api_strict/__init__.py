@@ -34,6 +34,54 @@ def _has_int_array(key: Any) -> bool:
     return any(isinstance(k, _Array) and k.dtype != _xp.bool for k in _as_tuple(key))
 
 
+def _standard_key(shape: tuple, key: Any, device: Any) -> Any:
+    """``key`` as array-api-strict accepts it: NumPy's integer-array indexing mixed with
+    slices, ``...`` or missing trailing axes (``x[i]``, ``x[:, i]``, ``x[i, ...]``) becomes
+    one integer or integer array per axis (strict takes only that form), each slice an
+    ``arange`` placed on its own result axis. The result's axes are NumPy's: the broadcast
+    index axes where the integer (array) indices stand if they are adjacent, else first.
+    Keys of integers, slices and ``None`` without ``...`` get NumPy's implicit trailing
+    ``...`` (``x[1]`` on 2-D); integer arrays with ``None`` or booleans, and boolean
+    masks, stay as they are (strict's own rules)."""
+    key = _as_tuple(key)
+    nell = sum(k is Ellipsis for k in key)
+    if not _has_int_array(key):
+        if nell or any(isinstance(k, _Array) for k in key):  # a mask must be the sole index
+            return key
+        return key + (...,)  # NumPy's implicit trailing ``...``
+    # NumPy keeps the index axes in place only when nothing (not even ``...``) separates the indices
+    pos = [d for d, k in enumerate(key) if not isinstance(k, slice) and k is not Ellipsis]
+    adjacent = pos == list(range(pos[0], pos[-1] + 1))
+    if nell > 1 or len(key) - nell > len(shape) or any(
+            k is None or isinstance(k, bool) or isinstance(k, _Array) and k.dtype == _xp.bool for k in key):
+        return key  # strict's own error
+    if nell:
+        i = next(d for d, k in enumerate(key) if k is Ellipsis)
+        key = key[:i] + (slice(None),) * (len(shape) - len(key) + 1) + key[i + 1:]
+    else:
+        key = key + (slice(None),) * (len(shape) - len(key))
+    slices = [d for d, k in enumerate(key) if isinstance(k, slice)]
+    if not slices:
+        return key
+    adv = next(d for d, k in enumerate(key) if not isinstance(k, slice))
+    nb = len(_xp.broadcast_shapes(*(k.shape for k in key if isinstance(k, _Array))))
+    first = sum(d < adv for d in slices) if adjacent else 0  # where the index axes go
+    nout = nb + len(slices)
+    out, j = [], 0
+    for d, k in enumerate(key):
+        if isinstance(k, slice):
+            at = j if j < first else j + nb
+            idx = _xp.arange(shape[d], device=device)[k]
+            out.append(_xp.reshape(idx, (1,) * at + (idx.shape[0],) + (1,) * (nout - at - 1)))
+            j += 1
+        elif isinstance(k, _Array):
+            padded = (1,) * (nb - k.ndim) + tuple(k.shape)
+            out.append(_xp.reshape(k, (1,) * first + padded + (1,) * (nout - first - nb)))
+        else:
+            out.append(k)
+    return tuple(out)
+
+
 def _drop_none(a: Any, key: Any, v: Any) -> tuple:
     """``key`` without ``None`` (``__setitem__`` refuses it) and ``v`` reshaped to match."""
     key = _as_tuple(key)
@@ -53,7 +101,7 @@ def _cast(v: Any, a: Any) -> Any:
 def _flat_ids(a: Any, key: Any) -> Any:
     """Flat ids of the elements ``a[key]`` selects, in selection order (shape of ``a[key]``)."""
     size = math.prod(a.shape)
-    return _xp.reshape(_xp.arange(size, device=a.device), a.shape)[key]
+    return _xp.reshape(_xp.arange(size, device=a.device), a.shape)[_standard_key(a.shape, key, a.device)]
 
 
 def _values(v: Any, a: Any, shape: tuple) -> Any:
@@ -97,12 +145,17 @@ class Backend(_Backend):
         return raw.device
 
     def asarray(self, obj: Any, dtype: Any = None, device: Any = None) -> Any:
-        if isinstance(device, str) and device.lower() == "cpu":  # AG_BRIDGE_DEVICE=cpu
-            device = _xp.Device("CPU_DEVICE")
+        if isinstance(device, str):  # AG_BRIDGE_DEVICE=cpu (or strict's names: device1, ...)
+            device = _xp.Device("CPU_DEVICE" if device.lower() == "cpu" else device)
         return super().asarray(obj, dtype=dtype, device=device)
 
     def index_array(self, seq: list) -> Any:
         return _xp.asarray(seq) if seq else _xp.zeros(0, dtype=_xp.int64)
+
+    def getitem(self, raw: Any, key: Any) -> Any:
+        """``raw[key]``, also for NumPy-style integer-array keys that leave axes to slices
+        (``x[i]`` on 2-D, ``x[:, i]``): strict accepts only one index per axis."""
+        return raw[_standard_key(tuple(raw.shape), key, raw.device)]
 
     def to_numpy(self, raw: Any) -> np.ndarray:
         return np.array(np.from_dlpack(raw), copy=True)
@@ -110,7 +163,7 @@ class Backend(_Backend):
     def index_set(self, a: Any, key: Any, v: Any) -> Any:
         xp = _xp
         if not _has_int_array(key):
-            key, v = _drop_none(a, key, _cast(v, a))
+            key, v = _drop_none(a, _standard_key(a.shape, key, a.device), _cast(v, a))
             out = xp.asarray(a, copy=True)
             out[key] = v
             return out
@@ -119,8 +172,8 @@ class Backend(_Backend):
         m, n = math.prod(ids.shape), math.prod(a.shape)
         if m == 0:
             return xp.asarray(a, copy=True)
+        vals = _values(v, a, ids.shape)  # broadcast against the selection, then flatten
         ids = xp.reshape(ids, (-1,))
-        vals = _values(v, a, (m,))
         order = xp.reshape(xp.arange(1, m + 1, device=a.device), (-1, 1))
         hits = xp.reshape(ids, (-1, 1)) == xp.reshape(xp.arange(n, device=a.device), (1, -1))
         last = xp.max(xp.where(hits, order, 0), axis=0)
@@ -130,7 +183,7 @@ class Backend(_Backend):
     def index_add(self, a: Any, key: Any, v: Any) -> Any:
         xp = _xp
         if not _has_int_array(key):  # each element at most once
-            key, v = _drop_none(a, key, _cast(v, a))
+            key, v = _drop_none(a, _standard_key(a.shape, key, a.device), _cast(v, a))
             out = xp.asarray(a, copy=True)
             out[key] = out[key] + v
             return out

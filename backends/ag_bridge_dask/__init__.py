@@ -180,8 +180,24 @@ def _extremum(fn: Any) -> Any:
 
 def _repeat(x: Any, repeats: Any, /, *, axis: int | None = None) -> Any:
     if axis is None:  # the standard flattens first; Dask refuses
-        return da.repeat(x.reshape(-1), repeats, axis=0)
+        x, axis = x.reshape(-1), 0
+    n = x.shape[axis]
+    if not isinstance(repeats, (int, np.integer)):
+        # Dask takes integer repeats only: an array of repeats fixes the output size,
+        # so compute it (it is small) and gather with the repeated positions
+        counts = np.broadcast_to(np.asarray(repeats.compute() if isinstance(repeats, da.Array)
+                                            else repeats), (n,))
+        return da.take(x, np.repeat(np.arange(n), counts), axis=axis)
+    if n == 0:  # Dask fails to concatenate no blocks
+        return x
     return da.repeat(x, repeats, axis=axis)
+
+
+def _qr(x: Any, /, *, mode: str = "reduced") -> Any:
+    if mode == "complete" and x.shape[-2] > x.shape[-1]:
+        raise ValueError("linalg.qr(mode='complete') of a tall matrix is not supported by backend "
+                         "'dask' (Dask computes the reduced factorisation only); pass mode='reduced'")
+    return _compat.linalg.qr(x)  # with m <= n the reduced QR is the complete one
 
 
 def _take_along_axis(x: Any, indices: Any, /, *, axis: int = -1) -> Any:
@@ -222,7 +238,7 @@ def _namespace() -> types.ModuleType:
     ns.broadcast_shapes.__name__ = "broadcast_shapes"
     for name, fn, prepare in (("cholesky", _cholesky, _whole), ("inv", _compat.linalg.inv, _whole),
                               ("svd", _svd, _skinny), ("svdvals", _svdvals, _skinny),
-                              ("qr", _compat.linalg.qr, _skinny)):
+                              ("qr", _qr, _skinny)):
         setattr(ns.linalg, name, _per_matrix(fn, prepare))
     ns.linalg.matrix_norm = _matrix_norm
     ns.linalg.solve = _solve
@@ -319,12 +335,6 @@ class Backend(_Backend):
                 return raw.compute_chunk_sizes()
         return raw
 
-    def is_complex(self, dtype: Any) -> bool:
-        return dtype.kind == "c"
-
-    def is_inexact(self, dtype: Any) -> bool:
-        return dtype.kind in "fc"
-
     def device(self, raw: Any) -> str:
         return "cpu"
 
@@ -335,18 +345,10 @@ class Backend(_Backend):
     def to_numpy(self, raw: Any) -> np.ndarray:
         return np.array(raw.compute(), copy=True)
 
-    # -- buffers (lazy: rebind) -------------------------------------------------------
-    def zeros_like(self, raw: Any) -> Any:
-        return da.zeros_like(raw)
-
-    def exclusive(self, raw: Any) -> bool:
-        return False
-
-    def write_into(self, buf: Any, value: Any) -> Any:
-        return value
-
-    def add_into(self, buf: Any, value: Any) -> Any:
-        return buf + value
+    # buffers: lazy, rebound (``mutable = False``: the base class's writes)
+    def settle(self, raw: Any) -> Any:
+        """Persist a parameter updated outside ``record()`` (its graph stops growing)."""
+        return raw.persist()
 
     # -- indexing -----------------------------------------------------------------
     def getitem(self, raw: Any, key: Any) -> Any:

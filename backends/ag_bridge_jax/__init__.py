@@ -94,6 +94,14 @@ def _device(dev: Any) -> Any:
     return jax.devices(platform)[int(index or 0)]
 
 
+def _splice(args: tuple, pos: list, diff: tuple) -> tuple:
+    """``args`` with the entries at ``pos`` replaced by ``diff``."""
+    full = list(args)
+    for i, d in zip(pos, diff, strict=True):
+        full[i] = d
+    return tuple(full)
+
+
 class Backend(_Backend):
     """JAX arrays (and tracers): immutable buffers, ``.at[]`` scatter, ``jax.vjp`` oracle."""
 
@@ -152,19 +160,7 @@ class Backend(_Backend):
     def synchronize(self) -> None:
         jax.effects_barrier()
 
-    # -- buffers (immutable: rebind) ------------------------------------------------
-    def zeros_like(self, raw: Any) -> Any:
-        return jnp.zeros_like(raw)
-
-    def exclusive(self, raw: Any) -> bool:
-        return False
-
-    def write_into(self, buf: Any, value: Any) -> Any:
-        return value
-
-    def add_into(self, buf: Any, value: Any) -> Any:
-        return buf + value
-
+    # -- buffers (immutable: the base class rebinds them) -----------------------------
     def _value(self, v: Any, like: Any) -> Any:
         if isinstance(v, jax.Array) and v.dtype != like.dtype:
             return v.astype(like.dtype)
@@ -177,19 +173,19 @@ class Backend(_Backend):
         return a.at[key].add(self._value(v, a))
 
     # -- the library's own autodiff ----------------------------------------------
+    def _float_args(self, args: tuple) -> list:
+        """Positions of the floating/complex JAX arrays (the differentiated arguments)."""
+        return [i for i, a in enumerate(args) if isinstance(a, jax.Array) and self.is_inexact(a.dtype)]
+
     def native_vjp(self, fn: Callable, args: tuple, cotangent: Any) -> tuple:
         """Cotangents of ``fn(*args)`` by ``jax.vjp``, in ag_bridge's (PyTorch's) convention.
 
         Non-floating arguments are held constant (their entry is None).
         """
-        pos = [i for i, a in enumerate(args)
-               if isinstance(a, jax.Array) and self.is_inexact(a.dtype)]
+        pos = self._float_args(args)
 
         def f(*diff: Any) -> Any:
-            full = list(args)
-            for i, d in zip(pos, diff, strict=True):
-                full[i] = d
-            out = fn(*full)
+            out = fn(*_splice(args, pos, diff))
             return tuple(out) if isinstance(out, list) else out
 
         out, pullback = jax.vjp(f, *(args[i] for i in pos))
@@ -201,4 +197,26 @@ class Backend(_Backend):
         res: list = [None] * len(args)
         for i, c in zip(pos, cts, strict=True):
             res[i] = jnp.conj(c)
+        return tuple(res)
+
+    def native_hvp(self, fn: Callable, args: tuple, cotangent: Any, w: tuple) -> tuple:
+        """Gradient of ``sum(real(g * w))`` with ``g`` = :meth:`native_vjp`, by a nested ``jax.vjp``.
+
+        :meth:`native_vjp` is pure JAX, so differentiating it again is JAX's own
+        second order; the result is conjugated into PyTorch's convention.
+        """
+        pos = self._float_args(args)
+
+        def m(*diff: Any) -> Any:
+            gs = self.native_vjp(fn, _splice(args, pos, diff), cotangent)
+            terms = [jnp.sum(jnp.real(gs[i] * w[i])) for i in pos if w[i] is not None]
+            return sum(terms[1:], terms[0]) if terms else jnp.zeros(())
+
+        if not pos:
+            return (None,) * len(args)
+        val, pullback = jax.vjp(m, *(args[i] for i in pos))
+        hs = pullback(jnp.ones_like(val))
+        res: list = [None] * len(args)
+        for i, h in zip(pos, hs, strict=True):
+            res[i] = jnp.conj(h)
         return tuple(res)

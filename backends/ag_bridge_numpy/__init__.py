@@ -29,12 +29,6 @@ class Backend(_Backend):
         """NumPy returns scalars from full reductions; make them 0-d arrays."""
         return raw if raw.__class__ is _ndarray else np.asarray(raw)
 
-    def is_complex(self, dtype: Any) -> bool:
-        return dtype.kind == "c"
-
-    def is_inexact(self, dtype: Any) -> bool:
-        return dtype.kind in "fc"
-
     def device(self, raw: Any) -> str:
         return "cpu"
 

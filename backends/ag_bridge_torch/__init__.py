@@ -205,6 +205,13 @@ class Backend(_Backend):
         axes, key2 = _flip_key(tuple(raw.shape), key)
         return raw.flip(axes)[key2] if axes else raw[key]
 
+    def setitem(self, raw: Any, key: Any, value: Any) -> Any:
+        """In place, or through a copy when the key has negative steps (torch refuses them)."""
+        if _flip_key(tuple(raw.shape), key)[0]:
+            return self.index_set(raw, key, value)
+        raw[key] = value
+        return raw
+
     def _value(self, v: Any, like: Any) -> Any:
         if isinstance(v, _Tensor):
             if v.dtype != like.dtype or v.device != like.device:
@@ -253,6 +260,41 @@ class Backend(_Backend):
             if isinstance(i, _Tensor) and i.requires_grad:
                 g = next(got)
                 res.append(torch.zeros_like(i.detach()) if g is None else g.detach())
+            else:
+                res.append(None)
+        return tuple(res)
+
+    def native_hvp(self, fn: Callable, args: tuple, cotangent: Any, w: tuple) -> tuple:
+        """Gradient of ``sum(real(g * w))``, ``g`` from ``torch.autograd.grad(create_graph=True)``.
+
+        The same inputs, outputs and cotangents as :meth:`native_vjp`; torch's
+        double backward is the second-order conformance oracle.
+        """
+        inputs = [a.detach().clone().requires_grad_(True)
+                  if isinstance(a, _Tensor) and self.is_inexact(a.dtype) else a for a in args]
+        diff = [i for i in inputs if isinstance(i, _Tensor) and i.requires_grad]
+        ws = [d for i, d in zip(inputs, w, strict=True) if isinstance(i, _Tensor) and i.requires_grad]
+        got: list = [None] * len(diff)
+        with torch.enable_grad():
+            out = fn(*inputs)
+            outs = list(out) if isinstance(out, (tuple, list)) else [out]
+            cots = list(cotangent) if isinstance(cotangent, (tuple, list)) else [cotangent]
+            pairs = [(o, c) for o, c in zip(outs, cots, strict=False)
+                     if c is not None and o.requires_grad]
+            if pairs and diff:
+                gs = torch.autograd.grad([o for o, _ in pairs], diff, [c for _, c in pairs],
+                                         create_graph=True, allow_unused=True)
+                # a gradient that does not require grad is constant in the inputs: no term
+                terms = [torch.sum(torch.real(g * d)) for g, d in zip(gs, ws, strict=True)
+                         if g is not None and d is not None and g.requires_grad]
+                if terms:
+                    got = list(torch.autograd.grad(sum(terms), diff, allow_unused=True))
+        got_it = iter(got)
+        res = []
+        for i in inputs:
+            if isinstance(i, _Tensor) and i.requires_grad:
+                h = next(got_it)
+                res.append(torch.zeros_like(i.detach()) if h is None else h.detach())
             else:
                 res.append(None)
         return tuple(res)
