@@ -10,10 +10,10 @@ from __future__ import annotations
 from importlib import import_module
 
 from ._record import RECORDS, Case, Input, binary, record, unary
-from .check import CaseResult, check_case
+from .check import CaseResult, check_case, check_single
 
-__all__ = ["RECORDS", "Case", "Input", "record", "unary", "binary", "check_case", "CaseResult",
-           "all_cases"]
+__all__ = ["RECORDS", "Case", "Input", "record", "unary", "binary", "check_case", "check_single",
+           "CaseResult", "all_cases"]
 
 CHAPTERS = (
     "elementwise", "creation", "data_type", "indexing", "linear_algebra", "manipulation",

@@ -20,6 +20,10 @@ Checks (each returns the worst error relative to its tolerance; ok when <= 1):
   under autodiff at all (``native_vjp`` raises) is no oracle for either order;
   one whose first order runs but whose double backward raises fails
   ``native2`` (opt the case out with a reason).
+
+:func:`check_single` adds the single-precision check: the same inputs and
+cotangents, rounded to float32/complex64, give gradients of that dtype that
+agree with the float64/complex128 reference to single precision.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from ag_bridge import autograd
 
 from ._record import Case, make_inputs
 
-__all__ = ["CaseResult", "check_case", "gradients"]
+__all__ = ["CaseResult", "check_case", "check_single", "gradients"]
 
 
 @dataclass
@@ -171,6 +175,47 @@ def check_case(case: Case, backend: Any, dtype: Any = np.float64, second_order: 
                     res.errors["native2"] = (nat2 if isinstance(nat2, tuple)
                                              else _compare(res.hvp, nat2, case, scale=10.0))
     return res
+
+
+#: normwise tolerance of single precision against the double-precision gradient
+SINGLE_RTOL = 1e-4
+_NARROW = {"float64": np.float32, "complex128": np.complex64}
+
+
+def check_single(case: Case, backend: Any, reference: CaseResult) -> tuple[float, str]:
+    """Gradients of ``case`` in single precision (float32, or complex64 when
+    ``reference`` was run in complex128) against ``reference``, the double
+    precision result of the same case: the inputs and output cotangents are
+    those of :func:`check_case`, rounded. The gradients must keep the single
+    dtype, and each must agree within ``SINGLE_RTOL`` of its largest entry
+    (at least of 0.1).
+    Returns ``(ratio, message)`` as the other checks (ok when ratio <= 1)."""
+    b = ag_bridge.load_backend(backend)
+    wide = np.dtype(reference.grads[0].dtype if reference.grads else np.float64)
+    rng = _rng(case, wide)
+    xs = make_inputs(case, rng, wide)
+    outs = _forward(case, ag_bridge.load_backend("numpy"), xs)
+    vs = [_draw(rng, o) for o in outs]
+    narrow = _NARROW[wide.name]
+    got = gradients(case, b, [x.astype(narrow) for x in xs],
+                    [v.astype(_NARROW.get(v.dtype.name, v.dtype)) for v in vs])
+    worst, msg = 0.0, "ok"
+    for i, (g, r) in enumerate(zip(got, reference.grads)):
+        if g.dtype != narrow:
+            return np.inf, f"input {i}: gradient dtype {g.dtype}, expected {np.dtype(narrow)}"
+        if r.size == 0:
+            continue
+        finite = np.isfinite(r)
+        if not np.array_equal(finite, np.isfinite(g)):
+            return np.inf, f"input {i}: non-finite entries differ from the double-precision gradient"
+        # the records' data are O(1): a floor of 0.1 covers gradients that vanish in double
+        # precision (det's adjugate at rank n-2) but are rounding noise in single
+        scale = SINGLE_RTOL * max(float(np.max(np.abs(r[finite]), initial=0.0)), 0.1)
+        ratio = float(np.max(np.abs(g[finite] - r[finite]), initial=0.0)) / scale
+        if ratio > worst:
+            worst = ratio
+            msg = f"input {i}: max |single - double| is {ratio * scale:.3g} (allowed {scale:.3g})"
+    return worst, msg
 
 
 def _draw(rng: np.random.Generator, like: np.ndarray) -> np.ndarray:

@@ -208,14 +208,13 @@ record("take", lambda xp, x: xp.take(x, xp.zeros((0,), dtype=xp.int64), axis=0),
        **C)
 
 TA = "take_along_axis"
-NO_DASK_TA = {"complex": True, "skip": frozenset({"dask"})}  # dask has no take_along_axis
 record(TA, lambda xp, x: xp.take_along_axis(x, xp.asarray([[0, 0, 2], [1, 2, 1]])), (2, 3), label="axis=-1",
-       **NO_DASK_TA)
+       **C)
 record(TA, lambda xp, x: xp.take_along_axis(x, xp.asarray([[2, 0], [2, 2], [0, 1], [1, 1]]), axis=0),
-       (3, 2), label="axis=0 duplicates", **NO_DASK_TA)
+       (3, 2), label="axis=0 duplicates", **C)
 record(TA, lambda xp, x: xp.take_along_axis(x, xp.asarray([[[1], [0], [1]]]), axis=2), (2, 3, 2),
-       label="broadcast indices", **NO_DASK_TA)
+       label="broadcast indices", **C)
 record(TA, lambda xp, x: xp.take_along_axis(x, xp.asarray([3, 3, 0]), axis=0), (4,), label="1-D",
-       **NO_DASK_TA)
+       **C)
 record(TA, lambda xp, x: xp.take_along_axis(x, xp.asarray([[1, 0, 0]]), axis=1), (2, 2),
-       label="broadcast x", **NO_DASK_TA)
+       label="broadcast x", **C)

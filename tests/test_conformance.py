@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 import pytest
-from ag_bridge.conformance import RECORDS, all_cases, check_case
+from ag_bridge.conformance import RECORDS, all_cases, check_case, check_single
 
 import ag_bridge
 from ag_bridge._registry import RULES
@@ -35,6 +35,8 @@ def _check(case, name, dtype):
     ref = None if name in FD_BACKENDS else _reference(case, dtype)
     with on_backend(name):
         res = check_case(case, name, dtype, reference=ref)
+        if case.single and res.ok:  # float32/complex64 against this backend's checked gradients
+            res.errors["single"] = check_single(case, name, res)
     if name == "numpy" and res.ok:
         _REFERENCE[(case.id, id(case), np.dtype(dtype).name)] = res
     return res
@@ -113,3 +115,16 @@ def test_native2_catches_a_wrong_second_derivative(name, monkeypatch):
         res = check_case(RECORDS["tanh"][0], name)
     assert res.errors["native"][0] <= 1.0, res.report()  # the first order is right
     assert res.errors["native2"][0] > 1.0, res.report()
+
+
+# -- the single-precision check compares with the double-precision gradients --------------------------
+
+def test_single_precision_check_flags_a_wrong_gradient():
+    case = RECORDS["tanh"][0]
+    with on_backend("numpy"):
+        ref = check_case(case, "numpy", native=False)
+        ok, _ = check_single(case, "numpy", ref)
+        assert ok <= 1.0
+        bad = dataclasses.replace(ref, grads=[g * (1 + 1e-2) for g in ref.grads])
+        ratio, msg = check_single(case, "numpy", bad)
+    assert ratio > 1.0 and "single - double" in msg
