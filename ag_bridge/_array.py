@@ -41,20 +41,19 @@ def mixed_error(op: str, a: Any, b: Any) -> TypeError:
     )
 
 
-def _unwrap_key(key: Any, backend: Any) -> Any:
+def _unwrap_key(key: Any, backend: Any, raw: Any) -> Any:
+    """``key`` with Arrays unwrapped and lists/ranges as integer arrays on ``raw``'s device."""
     if isinstance(key, Array):
         if key._backend is not backend:
             raise mixed_error("__getitem__", key._backend, backend)
-        raw = key._data
-        if backend.is_inexact(raw.dtype):  # MXNet: np.array([0, 2]) is float32 and indexes
-            raw = backend.xp.astype(raw, backend.index_array([0]).dtype)
-        return raw
+        k = key._data
+        if backend.is_inexact(k.dtype):  # MXNet: np.array([0, 2]) is float32 and indexes
+            k = backend.xp.astype(k, backend.index_array([0]).dtype)
+        return k
     if isinstance(key, tuple):
-        return tuple(_unwrap_key(k, backend) for k in key)
-    if isinstance(key, range):
-        return backend.index_array(list(key))
-    if isinstance(key, list):
-        return backend.index_array(key)
+        return tuple(_unwrap_key(k, backend, raw) for k in key)
+    if isinstance(key, (range, list)):
+        return backend.index_array(list(key), backend.device(raw))
     return key
 
 
@@ -183,7 +182,7 @@ class Array:
     # ------------------------------------------------------------ indexing
     def __getitem__(self, key: Any) -> Array:
         b = self._backend
-        rkey = _unwrap_key(key, b)
+        rkey = _unwrap_key(key, b, self._data)
         out = b.coerce(b.getitem(self._data, rkey))
         node = self._node
         if node is not None and STATE.get()[0]:
@@ -194,7 +193,7 @@ class Array:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         b = self._backend
-        rkey = _unwrap_key(key, b)
+        rkey = _unwrap_key(key, b, self._data)
         vnode = None
         if isinstance(value, Array):
             if value._backend is not b:

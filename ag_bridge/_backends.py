@@ -129,9 +129,13 @@ class Backend:
                 names[device] = self.device(self.asarray([0], device=device))
         return names[device]
 
-    def index_array(self, seq: list) -> Any:
-        """A raw integer array from a Python list used as an index."""
-        return self.xp.asarray(seq)
+    def index_array(self, seq: list, device: Any = None) -> Any:
+        """A raw integer array from a Python list used as an index of an array on
+        ``device`` (an empty list gives the namespace's default indexing dtype)."""
+        if seq:
+            return self.xp.asarray(seq, device=device)
+        dtype = self.xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
+        return self.xp.zeros(0, dtype=dtype, device=device)
 
     def to_numpy(self, raw: Any) -> Any:
         """A NumPy copy of a raw array."""

@@ -329,7 +329,7 @@ def _internal(op: str, raw: Callable, backend: Any, slots: tuple) -> Callable:
             rv = v._data
             if v._node is not None:
                 parents.append((2, v._node, v._oidx))
-        rkey = _unwrap_key(key, backend)
+        rkey = _unwrap_key(key, backend, ra)
         out = raw(ra, rkey, rv)
         if parents and STATE.get()[0]:
             return wrap(out, backend, Node(op, rule, (ra, rkey, rv), {}, out, tuple(parents),

@@ -182,3 +182,22 @@ def test_torch_creation_follows_the_selected_device():
         grads = _backward_on_selected(xp)
     assert all(g.device.type == "cuda" for g in grads), [g.device for g in grads]
     assert xp.zeros(2).device.type == "cpu"
+
+
+def test_suites_on_a_second_array_api_strict_device():
+    """Every conformance record, the book's training chapters and the engine tests, with
+    arrays on array-api-strict's ``device1``. Strict refuses to combine arrays of two
+    devices, so any constant that a rule, the engine or a plugin makes on the default
+    device fails here -- what CUDA would show, without a GPU."""
+    if importlib.util.find_spec("array_api_strict") is None:
+        pytest.skip("array_api_strict is not installed")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, AG_BRIDGE_BACKEND="array_api_strict", AG_BRIDGE_DEVICE="device1",
+               AG_BRIDGE_TEST_BACKENDS="array_api_strict")
+    tests = ["test_conformance.py", "test_training.py", "test_engine.py", "test_inplace.py",
+             "test_mxnet_api.py", "test_functional.py", "test_seed.py", "test_linalg_degenerate.py"]
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
+                        *(os.path.join(root, "tests", t) for t in tests)],
+                       capture_output=True, text=True, env=env, cwd=root, timeout=900)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+    assert " passed" in r.stdout and " failed" not in r.stdout

@@ -30,8 +30,41 @@ def _as_tuple(key: Any) -> tuple:
     return key if isinstance(key, tuple) else (key,)
 
 
+_CPU = _xp.Device("CPU_DEVICE")
+
+
 def _has_int_array(key: Any) -> bool:
     return any(isinstance(k, _Array) and k.dtype != _xp.bool for k in _as_tuple(key))
+
+
+def _masks_off_cpu(a: Any, key: Any) -> Any:
+    """``key`` with boolean masks as ``nonzero`` ids when ``a`` is not on the CPU device:
+    strict's ``__setitem__`` converts a mask to NumPy, which it refuses off that device."""
+    key = _as_tuple(key)
+    if a.device == _CPU or not any(isinstance(k, _Array) and k.dtype == _xp.bool for k in key):
+        return key
+    if len(key) == 1 and key[0].ndim == 0:  # a 0-d mask: the callers use where()
+        return key
+    out: list = []
+    for k in key:
+        out.extend(_xp.nonzero(k) if isinstance(k, _Array) and k.dtype == _xp.bool else (k,))
+    return tuple(out)
+
+
+def _mask0(a: Any, key: tuple, v: Any) -> Any:
+    """The 0-d boolean mask that is the whole ``key`` off the CPU device (else None);
+    all-False when ``v`` is empty (then nothing is selected)."""
+    if a.device != _CPU and len(key) == 1 and isinstance(key[0], _Array) and key[0].dtype == _xp.bool \
+            and key[0].ndim == 0:
+        return key[0] & False if isinstance(v, _Array) and math.prod(v.shape) == 0 else key[0]
+    return None
+
+
+def _one_row(v: Any, a: Any) -> Any:
+    """The value written through a 0-d mask, shaped like ``a`` (zeros if ``v`` is empty)."""
+    if isinstance(v, _Array) and math.prod(v.shape) == 0:
+        return _xp.zeros_like(a)
+    return _xp.reshape(_values(v, a, (1,) + a.shape), a.shape)
 
 
 def _standard_key(shape: tuple, key: Any, device: Any) -> Any:
@@ -149,9 +182,6 @@ class Backend(_Backend):
             device = _xp.Device("CPU_DEVICE" if device.lower() == "cpu" else device)
         return super().asarray(obj, dtype=dtype, device=device)
 
-    def index_array(self, seq: list) -> Any:
-        return _xp.asarray(seq) if seq else _xp.zeros(0, dtype=_xp.int64)
-
     def getitem(self, raw: Any, key: Any) -> Any:
         """``raw[key]``, also for NumPy-style integer-array keys that leave axes to slices
         (``x[i]`` on 2-D, ``x[:, i]``): strict accepts only one index per axis."""
@@ -162,6 +192,10 @@ class Backend(_Backend):
 
     def index_set(self, a: Any, key: Any, v: Any) -> Any:
         xp = _xp
+        key = _masks_off_cpu(a, key)
+        m = _mask0(a, key, v)
+        if m is not None:  # a[m] = v: a takes v where m holds
+            return xp.where(m, _one_row(v, a), a)
         if not _has_int_array(key):
             key, v = _drop_none(a, _standard_key(a.shape, key, a.device), _cast(v, a))
             out = xp.asarray(a, copy=True)
@@ -182,6 +216,10 @@ class Backend(_Backend):
 
     def index_add(self, a: Any, key: Any, v: Any) -> Any:
         xp = _xp
+        key = _masks_off_cpu(a, key)
+        m = _mask0(a, key, v)
+        if m is not None:
+            return xp.where(m, a + _one_row(v, a), a)
         if not _has_int_array(key):  # each element at most once
             key, v = _drop_none(a, _standard_key(a.shape, key, a.device), _cast(v, a))
             out = xp.asarray(a, copy=True)

@@ -338,7 +338,7 @@ class Backend(_Backend):
     def device(self, raw: Any) -> str:
         return "cpu"
 
-    def index_array(self, seq: list) -> np.ndarray:
+    def index_array(self, seq: list, device: Any = None) -> np.ndarray:
         # NumPy keys keep Dask's shapes and chunks known
         return np.asarray(seq) if seq else np.zeros(0, dtype=np.int64)
 

@@ -146,9 +146,6 @@ class Backend(_Backend):
             kw["device"] = _device(dev)
         return jnp.asarray(obj, **kw)
 
-    def index_array(self, seq: list) -> Any:
-        return jnp.asarray(seq) if seq else jnp.zeros(0, dtype=jnp.int32)
-
     def to_numpy(self, raw: Any) -> np.ndarray:
         return np.array(raw, copy=True)
 

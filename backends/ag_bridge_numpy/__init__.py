@@ -35,9 +35,6 @@ class Backend(_Backend):
     def to_numpy(self, raw: Any) -> np.ndarray:
         return np.array(raw, copy=True)
 
-    def index_array(self, seq: list) -> np.ndarray:
-        return np.asarray(seq)
-
     def zeros_like(self, raw: Any) -> np.ndarray:
         return np.zeros_like(raw)
 

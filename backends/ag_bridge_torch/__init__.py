@@ -159,9 +159,6 @@ class Backend(_Backend):
     def device(self, raw: Any) -> Any:
         return raw.device
 
-    def index_array(self, seq: list) -> Any:
-        return torch.asarray(seq) if seq else torch.zeros(0, dtype=torch.int64)
-
     def to_numpy(self, raw: Any) -> Any:
         t = raw.detach()
         if t.dtype == torch.bfloat16:
