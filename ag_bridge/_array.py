@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ._keys import clamp_slices
 from ._node import Leaf, Node
 from ._registry import RULES
 from ._state import STATE
@@ -42,7 +43,12 @@ def mixed_error(op: str, a: Any, b: Any) -> TypeError:
 
 
 def _unwrap_key(key: Any, backend: Any, raw: Any) -> Any:
-    """``key`` with Arrays unwrapped and lists/ranges as integer arrays on ``raw``'s device."""
+    """``key`` for indexing ``raw``: Arrays unwrapped, lists/ranges as integer arrays on
+    ``raw``'s device, slices clamped to their axes (:func:`ag_bridge._keys.clamp_slices`)."""
+    return clamp_slices(_unwrap(key, backend, raw), tuple(raw.shape), backend.is_bool)
+
+
+def _unwrap(key: Any, backend: Any, raw: Any) -> Any:
     if isinstance(key, Array):
         if key._backend is not backend:
             raise mixed_error("__getitem__", key._backend, backend)
@@ -51,7 +57,7 @@ def _unwrap_key(key: Any, backend: Any, raw: Any) -> Any:
             k = backend.xp.astype(k, backend.index_array([0]).dtype)
         return k
     if isinstance(key, tuple):
-        return tuple(_unwrap_key(k, backend, raw) for k in key)
+        return tuple(_unwrap(k, backend, raw) for k in key)
     if isinstance(key, (range, list)):
         return backend.index_array(list(key), backend.device(raw))
     return key

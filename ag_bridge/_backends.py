@@ -73,6 +73,13 @@ class Backend:
             return kind == "c"
         return self.xp.isdtype(dtype, "complex floating")
 
+    def is_bool(self, dtype: Any) -> bool:
+        """Whether ``dtype`` is the boolean dtype (index arrays of it are masks)."""
+        kind = getattr(dtype, "kind", "V")
+        if kind != "V":
+            return kind == "b"
+        return self.xp.isdtype(dtype, "bool")
+
     def is_inexact(self, dtype: Any) -> bool:
         """Whether ``dtype`` is floating or complex (may carry gradients)."""
         kind = getattr(dtype, "kind", "V")  # "V": not NumPy-style, or bfloat16

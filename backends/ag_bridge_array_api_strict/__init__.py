@@ -18,6 +18,7 @@ import array_api_strict as _xp
 import numpy as np
 
 from ag_bridge import Backend as _Backend
+from ag_bridge._keys import per_axis_key
 
 __all__ = ["Backend"]
 
@@ -68,51 +69,8 @@ def _one_row(v: Any, a: Any) -> Any:
 
 
 def _standard_key(shape: tuple, key: Any, device: Any) -> Any:
-    """``key`` as array-api-strict accepts it: NumPy's integer-array indexing mixed with
-    slices, ``...`` or missing trailing axes (``x[i]``, ``x[:, i]``, ``x[i, ...]``) becomes
-    one integer or integer array per axis (strict takes only that form), each slice an
-    ``arange`` placed on its own result axis. The result's axes are NumPy's: the broadcast
-    index axes where the integer (array) indices stand if they are adjacent, else first.
-    Keys of integers, slices and ``None`` without ``...`` get NumPy's implicit trailing
-    ``...`` (``x[1]`` on 2-D); integer arrays with ``None`` or booleans, and boolean
-    masks, stay as they are (strict's own rules)."""
-    key = _as_tuple(key)
-    nell = sum(k is Ellipsis for k in key)
-    if not _has_int_array(key):
-        if nell or any(isinstance(k, _Array) for k in key):  # a mask must be the sole index
-            return key
-        return key + (...,)  # NumPy's implicit trailing ``...``
-    # NumPy keeps the index axes in place only when nothing (not even ``...``) separates the indices
-    pos = [d for d, k in enumerate(key) if not isinstance(k, slice) and k is not Ellipsis]
-    adjacent = pos == list(range(pos[0], pos[-1] + 1))
-    if nell > 1 or len(key) - nell > len(shape) or any(
-            k is None or isinstance(k, bool) or isinstance(k, _Array) and k.dtype == _xp.bool for k in key):
-        return key  # strict's own error
-    if nell:
-        i = next(d for d, k in enumerate(key) if k is Ellipsis)
-        key = key[:i] + (slice(None),) * (len(shape) - len(key) + 1) + key[i + 1:]
-    else:
-        key = key + (slice(None),) * (len(shape) - len(key))
-    slices = [d for d, k in enumerate(key) if isinstance(k, slice)]
-    if not slices:
-        return key
-    adv = next(d for d, k in enumerate(key) if not isinstance(k, slice))
-    nb = len(_xp.broadcast_shapes(*(k.shape for k in key if isinstance(k, _Array))))
-    first = sum(d < adv for d in slices) if adjacent else 0  # where the index axes go
-    nout = nb + len(slices)
-    out, j = [], 0
-    for d, k in enumerate(key):
-        if isinstance(k, slice):
-            at = j if j < first else j + nb
-            idx = _xp.arange(shape[d], device=device)[k]
-            out.append(_xp.reshape(idx, (1,) * at + (idx.shape[0],) + (1,) * (nout - at - 1)))
-            j += 1
-        elif isinstance(k, _Array):
-            padded = (1,) * (nb - k.ndim) + tuple(k.shape)
-            out.append(_xp.reshape(k, (1,) * first + padded + (1,) * (nout - first - nb)))
-        else:
-            out.append(k)
-    return tuple(out)
+    """``key`` as array-api-strict accepts it (:func:`ag_bridge._keys.per_axis_key`)."""
+    return per_axis_key(shape, key, _xp, device, _Array)
 
 
 def _drop_none(a: Any, key: Any, v: Any) -> tuple:

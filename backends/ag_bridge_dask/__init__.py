@@ -36,6 +36,7 @@ import numpy as np
 
 from ag_bridge import Backend as _Backend
 from ag_bridge._backends import derived_namespace
+from ag_bridge._keys import per_axis_key
 
 __all__ = ["Backend"]
 
@@ -248,6 +249,7 @@ def _namespace() -> types.ModuleType:
 _xp = _namespace()
 
 _DArray = da.Array
+_ARRAYS = (_DArray, np.ndarray)
 _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
 
 
@@ -256,8 +258,11 @@ def _as_tuple(key: Any) -> tuple:
 
 
 def _basic(key: Any) -> bool:
-    """Whether ``key`` has no arrays (selects each element at most once)."""
-    return all(isinstance(k, _BASIC) and not isinstance(k, bool) for k in _as_tuple(key))
+    """Whether ``key`` has no arrays (selects each element at most once) and no negative
+    steps (which Dask's ``__setitem__`` refuses): a key Dask's ``__setitem__`` takes."""
+    return all(isinstance(k, _BASIC) and not isinstance(k, bool)
+               and not (isinstance(k, slice) and k.step is not None and k.step < 0)
+               for k in _as_tuple(key))
 
 
 def _known(x: Any) -> Any:
@@ -275,9 +280,34 @@ def _int_arrays(a: Any, key: Any) -> bool:
             and all(isinstance(k, (int, np.integer, _DArray, np.ndarray)) for k in key))
 
 
+def _index(x: Any, key: Any) -> Any:
+    """``x[key]`` with NumPy's meaning. Dask takes one 1-D integer array among slices
+    well; other integer-array keys (n-d arrays, arrays with integers or several arrays)
+    it refuses or gets wrong, so they gather through flat element ids, with the key
+    in one-index-per-axis form (:func:`ag_bridge._keys.per_axis_key`)."""
+    key = _as_tuple(key)
+    arrays = [k for k in key if isinstance(k, _ARRAYS) and k.dtype.kind in "iu"]
+    if not arrays:
+        return x[key]
+    if len(arrays) == 1 and arrays[0].ndim == 1 and all(
+            isinstance(k, slice) or k is Ellipsis or k is arrays[0] for k in key):
+        # Dask 2026.8 gives x[da.from_array(np.array([i]))] the shape of x's whole axis
+        # (it computes one element); the same index as a computed array is right
+        return x[tuple(k + 0 if k is arrays[0] and isinstance(k, _DArray) and k.shape == (1,) else k
+                       for k in key)]
+    full = per_axis_key(tuple(x.shape), key, _xp, None, _ARRAYS)
+    if not _int_arrays(x, full):  # with None or booleans: Dask's own rules
+        return x[key]
+    ids = _flat_ids(x, full)
+    return x.reshape(-1)[ids.reshape(-1)].reshape(ids.shape)
+
+
 def _flat_ids(a: Any, key: Any) -> Any:
     """Flat ids of the elements ``a[key]`` selects, in selection order (shape of ``a[key]``)."""
     n = math.prod(a.shape)
+    if any(isinstance(k, _ARRAYS) and k.dtype.kind in "iu" for k in _as_tuple(key)):
+        full = per_axis_key(tuple(a.shape), key, _xp, None, _ARRAYS)
+        key = full if _int_arrays(a, full) else key
     if _int_arrays(a, key):  # Dask indexes with one array at a time: do the arithmetic
         ids, stride = 0, 1
         for k, size in zip(reversed(_as_tuple(key)), reversed(a.shape), strict=True):
@@ -287,7 +317,7 @@ def _flat_ids(a: Any, key: Any) -> Any:
     ids = da.arange(n, chunks=max(n, 1)).reshape(a.shape)
     if a.ndim:
         ids = ids.rechunk(a.chunks)
-    return _known(ids[key])
+    return _known(_index(ids, key))
 
 
 def _scatter_add(a: Any, key: Any, v: Any) -> Any:
@@ -352,16 +382,13 @@ class Backend(_Backend):
 
     # -- indexing -----------------------------------------------------------------
     def getitem(self, raw: Any, key: Any) -> Any:
-        """``raw[key]``; several index arrays (which Dask refuses) go through flat ids."""
-        if _int_arrays(raw, key) and sum(isinstance(k, (_DArray, np.ndarray)) for k in key) > 1:
-            ids = _flat_ids(raw, key)
-            return raw.reshape(-1)[ids.reshape(-1)].reshape(ids.shape)
-        return raw[key]
+        """``raw[key]``; integer-array keys Dask refuses or gets wrong go through flat ids."""
+        return _index(raw, key)
 
     def _setitem(self, a: Any, key: Any, v: Any) -> Any:
         """``a`` with ``a[key] = v`` through Dask's ``__setitem__`` (basic keys)."""
         key = _as_tuple(key)
-        if 0 in a[key].shape:  # nothing selected (Dask's __setitem__ fails on it)
+        if 0 in _index(a, key).shape:  # nothing selected (Dask's __setitem__ fails on it)
             return a
         if any(k is None for k in key):  # Dask's __setitem__ rejects None
             target = a[key].shape
@@ -377,12 +404,16 @@ class Backend(_Backend):
             return self._setitem(a, key, v)
         if not isinstance(v, (_DArray, np.ndarray)):  # a scalar: no placement needed
             return da.where(_hits(a, key), da.asarray(v, dtype=a.dtype), a)
-        try:
-            return self._setitem(a, key, v)
-        except (NotImplementedError, ValueError, IndexError, TypeError):
-            # boolean masks with lazy sizes, several index arrays: duplicates sum
-            placed = _scatter_add(a, key, v)
-            return da.where(_hits(a, key), placed, a)
+        if all(not isinstance(k, _ARRAYS) or k.dtype.kind == "b" for k in _as_tuple(key)) \
+                and any(isinstance(k, _ARRAYS) for k in _as_tuple(key)):
+            try:  # boolean masks: Dask's __setitem__
+                return self._setitem(a, key, v)
+            except (NotImplementedError, ValueError, IndexError, TypeError):
+                pass  # masks with lazy sizes
+        # integer arrays, negative steps (Dask's __setitem__ mis-places some), lazy masks:
+        # placed by flat ids
+        placed = _scatter_add(a, key, v)
+        return da.where(_hits(a, key), placed, a)
 
     def index_add(self, a: Any, key: Any, v: Any) -> Any:
         if _basic(key):

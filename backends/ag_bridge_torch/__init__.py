@@ -22,6 +22,7 @@ import torch
 
 from ag_bridge import Backend as _Backend
 from ag_bridge._backends import derived_namespace
+from ag_bridge._keys import per_axis_key
 
 __all__ = ["Backend"]
 
@@ -134,6 +135,21 @@ def _flip_key(shape: tuple, key: Any) -> tuple[tuple, Any]:
     return tuple(axes), tuple(out)
 
 
+def _numpy_key(shape: tuple, key: Any, device: Any) -> Any:
+    """``key`` with NumPy's meaning where PyTorch's differs: an integer and an integer
+    array separated by a slice or ``...`` (``x[0, :, i]``) are both advanced indices in
+    NumPy (their axes go first); PyTorch applies the integer first. Such keys become
+    one index per axis (:func:`ag_bridge._keys.per_axis_key`)."""
+    parts = _as_tuple(key)
+    pos = [d for d, k in enumerate(parts) if isinstance(k, int) and not isinstance(k, bool)
+           or isinstance(k, _Tensor) and k.dtype != torch.bool]
+    if len(pos) < 2 or pos == list(range(pos[0], pos[-1] + 1)) \
+            or not any(isinstance(parts[d], _Tensor) for d in pos) \
+            or all(isinstance(parts[d], _Tensor) for d in pos):
+        return key
+    return per_axis_key(shape, parts, _xp, device, (_Tensor,))
+
+
 def _basic(key: Any) -> bool:
     """Whether ``key`` selects each element at most once, as a view (no arrays)."""
     return all(isinstance(k, _BASIC) and not isinstance(k, bool) for k in _as_tuple(key))
@@ -198,15 +214,18 @@ class Backend(_Backend):
 
     # -- indexing -----------------------------------------------------------------
     def getitem(self, raw: Any, key: Any) -> Any:
-        """``raw[key]``, accepting negative slice steps (torch does not)."""
+        """``raw[key]``, accepting negative slice steps (torch does not), NumPy's meaning."""
+        key = _numpy_key(tuple(raw.shape), key, raw.device)
         axes, key2 = _flip_key(tuple(raw.shape), key)
-        return raw.flip(axes)[key2] if axes else raw[key]
+        return raw.flip(axes)[key2] if axes else raw[key2]
 
     def setitem(self, raw: Any, key: Any, value: Any) -> Any:
         """In place, or through a copy when the key has negative steps (torch refuses them)."""
-        if _flip_key(tuple(raw.shape), key)[0]:
+        key = _numpy_key(tuple(raw.shape), key, raw.device)
+        axes, key2 = _flip_key(tuple(raw.shape), key)
+        if axes:
             return self.index_set(raw, key, value)
-        raw[key] = value
+        raw[key2] = value
         return raw
 
     def _value(self, v: Any, like: Any) -> Any:
@@ -217,6 +236,7 @@ class Backend(_Backend):
         return torch.as_tensor(v, dtype=like.dtype, device=like.device)
 
     def index_set(self, a: Any, key: Any, v: Any) -> Any:
+        key = _numpy_key(tuple(a.shape), key, a.device)
         axes, key2 = _flip_key(tuple(a.shape), key)
         out = a.flip(axes) if axes else a.clone()
         out[key2] = self._value(v, a)
@@ -224,6 +244,7 @@ class Backend(_Backend):
 
     def index_add(self, a: Any, key: Any, v: Any) -> Any:
         v = self._value(v, a)
+        key = _numpy_key(tuple(a.shape), key, a.device)
         if _basic(key):  # each element at most once: add through a view
             axes, key2 = _flip_key(tuple(a.shape), key)
             out = a.flip(axes) if axes else a.clone()
