@@ -155,6 +155,19 @@ def _basic(key: Any) -> bool:
     return all(isinstance(k, _BASIC) and not isinstance(k, bool) for k in _as_tuple(key))
 
 
+def _per_input(inputs: list, got: Any) -> tuple:
+    """One result per input: the next of ``got`` (zeros for None) for each differentiated
+    tensor, None for the constants."""
+    res = []
+    for i in inputs:
+        if isinstance(i, _Tensor) and i.requires_grad:
+            g = next(got)
+            res.append(torch.zeros_like(i.detach()) if g is None else g.detach())
+        else:
+            res.append(None)
+    return tuple(res)
+
+
 class Backend(_Backend):
     """PyTorch tensors on any device: mutable buffers, ``index_add_`` scatter."""
 
@@ -273,14 +286,7 @@ class Backend(_Backend):
                                            allow_unused=True))
         else:
             got = iter([None] * len(diff))
-        res = []
-        for i in inputs:
-            if isinstance(i, _Tensor) and i.requires_grad:
-                g = next(got)
-                res.append(torch.zeros_like(i.detach()) if g is None else g.detach())
-            else:
-                res.append(None)
-        return tuple(res)
+        return _per_input(inputs, got)
 
     def native_hvp(self, fn: Callable, args: tuple, cotangent: Any, w: tuple) -> tuple:
         """Gradient of ``sum(real(g * w))``, ``g`` from ``torch.autograd.grad(create_graph=True)``.
@@ -307,12 +313,4 @@ class Backend(_Backend):
                          if g is not None and d is not None and g.requires_grad]
                 if terms:
                     got = list(torch.autograd.grad(sum(terms), diff, allow_unused=True))
-        got_it = iter(got)
-        res = []
-        for i in inputs:
-            if isinstance(i, _Tensor) and i.requires_grad:
-                h = next(got_it)
-                res.append(torch.zeros_like(i.detach()) if h is None else h.detach())
-            else:
-                res.append(None)
-        return tuple(res)
+        return _per_input(inputs, iter(got))
