@@ -72,9 +72,15 @@ record("linalg.det", lambda xp, a: xp.linalg.det(a), Input((3, 3), -2.0, 2.0), l
 # right; tests/test_linalg_degenerate.py checks ag_bridge on torch against cofactors): no oracle there.
 record("linalg.det", lambda xp, a: xp.linalg.det(a), _fixed([[1.0, 2.0], [2.0, 4.0]]),
        label="singular rank 1 of 2", skip=NO_DASK, native_skip=frozenset({"torch"}), **C)
-for _label, _v in (("singular rank 2 of 3", [[1.0, 2.0, 3.0], [2.0, 1.0, 0.5], [3.0, 3.0, 3.5]]),
-                   ("singular rank 1 of 3", [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, -2.0, -3.0]])):
-    record("linalg.det", lambda xp, a: xp.linalg.det(a), _fixed(_v), label=_label, skip=NO_DASK)
+record("linalg.det", lambda xp, a: xp.linalg.det(a),
+       _fixed([[1.0, 2.0, 3.0], [2.0, 1.0, 0.5], [3.0, 3.0, 3.5]]), label="singular rank 2 of 3",
+       skip=NO_DASK)
+# rank 1 of 3 has two zero singular values: the second derivative through the SVD adjugate is exact
+# where LAPACK splits that tie by rounding and NaN where it returns it exactly (0/0), so only the first
+# order is a record; tests/test_linalg_degenerate.py accepts either at second order.
+record("linalg.det", lambda xp, a: xp.linalg.det(a),
+       _fixed([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, -2.0, -3.0]]), label="singular rank 1 of 3",
+       skip=NO_DASK, second_order=False)
 record("linalg.slogdet", lambda xp, a: tuple(xp.linalg.slogdet(a)), _fixed([[-2.0, 1.0], [0.5, 1.5]]),
        label="negative det", skip=NO_DASK, **C)
 
