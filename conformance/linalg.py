@@ -100,6 +100,20 @@ record("linalg.eigh", lambda xp, a: (lambda r: xp.matmul(r[1] * xp.exp(r[0])[...
 record("linalg.eigh", lambda xp, a: xp.linalg.eigh(_herm(xp, a))[0], _spd(3, 3), label="values only",
        skip=NO_DASK, **C)
 
+# Regression (issue 10, jvp through the vectors was ~1e-17): the vector cotangent is exactly zero at the
+# sample but not nearby (a recorded zero, as jvp's double-VJP feeds), so the second order needs the vector
+# terms that the VJP used to skip on a zero value. a[0, 0] == a[1, 1] at these samples.
+_EQ_DIAG = [[1.0, 2.0, 0.5], [2.0, 1.0, -1.0], [0.5, -1.0, 1.0]]  # eigenvalues -1.6, 1.2, 3.4
+
+
+def _zero_here(xp, a):
+    """``a[0, 0] - a[1, 1]``: zero at the samples above, recorded, with a non-zero gradient."""
+    return (a[..., 0, 0] - a[..., 1, 1])[..., None, None]
+
+
+record("linalg.eigh", lambda xp, a: xp.linalg.eigh(_herm(xp, a))[1] ** 2 * _zero_here(xp, a),
+       _fixed(_EQ_DIAG), label="vector cotangent zero at the sample", skip=NO_DASK)
+
 # ---------------------------------------------------------------- eig, eigvals (complex output)
 for _s in ((3, 3), (2, 4, 4), (1, 1)):
     record("linalg.eig", lambda xp, a: (lambda r: (r[0], _abs2(xp, r[1])))(xp.linalg.eig(a)),
@@ -110,6 +124,9 @@ for _s in ((3, 3), (2, 4, 4), (1, 1)):
            native2_skip=frozenset({"jax"}), **C)
 record("linalg.eig", lambda xp, a: xp.linalg.eig(a)[0], Input((3, 3)), label="values only",
        skip=NO_DASK, **C)
+record("linalg.eig", lambda xp, a: _abs2(xp, xp.linalg.eig(a)[1]) * _zero_here(xp, a),
+       _fixed([[1.0, 2.0, 0.5], [-0.5, 1.0, 3.0], [1.5, 0.25, 2.0]]),
+       label="vector cotangent zero at the sample", skip=NO_DASK)
 
 # ---------------------------------------------------------------- svd, svdvals
 
@@ -129,6 +146,25 @@ for _s in ((4, 3), (3, 4), (3, 3), (2, 4, 3), (1, 3)):
     record("linalg.svdvals", lambda xp, a: xp.linalg.svdvals(a), Input(_s), **C)
 record("linalg.svd", lambda xp, a: xp.linalg.svd(a, full_matrices=False)[1], Input((4, 3)),
        label="values only", **C)
+for _v in ([[1.0, 2.0, 0.5, -1.0], [0.3, 1.0, 2.0, 0.7], [-1.5, 0.2, 0.4, 1.1]],
+           [[1.0, 2.0, 0.5], [0.3, 1.0, 2.0], [-1.5, 0.2, 0.4], [0.6, -0.8, 1.3]]):
+    record("linalg.svd", lambda xp, a: tuple(x * _zero_here(xp, a) for x in _svd_loss(xp, a, False)[1:]),
+           _fixed(_v), label=f"{len(_v)}x{len(_v[0])} vector cotangents zero at the sample")
+# Regression (issue 10): an exact zero singular value (this rank-1 2x3 matrix on every LAPACK here) with a
+# loss on the other vectors only: the 1/s terms are dropped per singular value, not per matrix (the
+# gradient was all-NaN). torch.autograd and jax.grad give NaN here: no native oracle. Second order:
+# the recorded cotangent of the zero value's row is divided by s = 0 (docs/linalg.md), so first order only.
+
+
+def _first_pair(xp, r):
+    """|u_0|^2 and |v_0|^2 (entry-wise) of an SVD ``r``: the vectors of the largest singular value."""
+    return _abs2(xp, r[0][..., :, :1]), _abs2(xp, r[2][..., :1, :])
+
+
+for _v in ([[1.0, 2.0, 2.0], [-1.0, -2.0, -2.0]], [[1.0, -1.0], [2.0, -2.0], [2.0, -2.0]]):
+    record("linalg.svd", lambda xp, a: _first_pair(xp, xp.linalg.svd(a, full_matrices=False)), _fixed(_v),
+           label=f"{len(_v)}x{len(_v[0])} zero singular value", second_order=False,
+           native_skip=frozenset({"torch", "jax"}))
 
 # ---------------------------------------------------------------- qr (reduced; complete with m <= n)
 for _s in ((4, 3), (3, 3), (3, 5), (2, 4, 3), (2, 2, 3)):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from array_api_compat import numpy as anp
 
 from ag_bridge import autograd
 
@@ -192,6 +193,26 @@ def test_eigh_values_only_finite_at_degeneracy(xp, backend):
     w = [1.0, 1.0, 3.0]
     g = grad(xp, lambda xp, x: xp.sum(xp.linalg.eigh(x)[0] * xp.asarray(w)), np.diag([1.0, 1.0, 2.0]))
     np.testing.assert_allclose(g, np.diag([1.0, 1.0, 3.0]), atol=1e-12)
+
+
+def test_eigh_simple_vector_at_degeneracy_finite(xp, backend):
+    # eigenvalues 1, 1, 2: the eigenvector of the simple eigenvalue 2 is smooth although 1 is repeated. Its
+    # cotangent leaves the columns of the tied pair exactly zero, so their 0/0 gap term is dropped (per
+    # pair, not per matrix). Oracle: central differences on NumPy of the loss of sym(A).
+    _need(backend, "linalg.eigh")
+    c = np.array([0.4, -1.1, 0.8])
+
+    def loss(xp, x):
+        return xp.sum(xp.linalg.eigh((x + xp.matrix_transpose(x)) / 2)[1][:, 2] ** 2 * xp.asarray(c))
+
+    a0 = np.array([[1.0, 0.0, 0.0], [0.0, 1.5, 0.5], [0.0, 0.5, 1.5]])  # v_2 = (0, 1, 1)/sqrt(2)
+    fd = np.zeros((3, 3))
+    for i in range(9):
+        e = np.zeros(9)
+        e[i] = 1e-6
+        e = e.reshape(3, 3)
+        fd.flat[i] = (float(loss(anp, a0 + e)) - float(loss(anp, a0 - e))) / 2e-6
+    np.testing.assert_allclose(grad(xp, loss, a0), fd, rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

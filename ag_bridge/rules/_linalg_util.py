@@ -7,18 +7,23 @@ the conjugate transpose. Costs: every core is a fixed number of matrix
 products and solves of the decomposition's own size (O(n^3) for n x n, O(mnk)
 for an m x n SVD/QR with k = min(m, n)); nothing builds n^2 x n^2 Jacobians.
 
-Gaps between eigen/singular values are divided by honestly (a tie gives
-inf/NaN, like torch) except for a matrix whose vector cotangents are all zero:
-then the vector terms are skipped (torch skips undefined cotangents; here the
-engine fills zeros), so losses on eigen/singular values alone stay finite at
-repeated values. :func:`div0` (0/0 := 0) is only for the norms at 0.
+Gaps between eigen/singular values (and singular values themselves, for the
+projections of a non-square SVD) are divided by honestly (a tie gives
+inf/NaN, like torch), except where the numerator is zero *for good*: built
+only from slices of the vector cotangents that are exactly zero and constant
+(:func:`settled_zero`). Those terms are dropped per eigen/singular value (per
+pair for the gaps), so losses on the values alone, or on the vectors of
+simple values only, stay finite at repeated or zero values. A recorded
+cotangent (create_graph) is never zero for good whatever its value: it is
+differentiated again, and jvp's double-VJP feeds exactly-zero recorded
+dummies. :func:`div0` (0/0 := 0) is only for the norms at 0.
 """
 
 from __future__ import annotations
 
 from ._util import cj, is_complex
 
-__all__ = ["mH", "eye", "diag_embed", "diag", "re", "div0", "offdiag", "gaps", "chain", "unused",
+__all__ = ["mH", "eye", "diag_embed", "diag", "re", "div0", "offdiag", "gaps", "chain", "settled_zero",
            "inv_h", "adjugate_h", "svd_vjp", "eigh_vjp", "eig_vjp", "qr_vjp", "cholesky_vjp",
            "powsum", "undiagonal"]
 
@@ -69,18 +74,30 @@ def offdiag(xp, a):
 
 
 def gaps(xp, lam, skip):
-    """E_ij = lam_j - lam_i with 1 on the diagonal, and all ones where ``skip`` (see the module doc)."""
+    """E_ij = lam_j - lam_i with 1 on the diagonal, and 1 where ``skip`` (``(..., n, n)`` or
+    broadcastable: the entries whose numerator is zero for good, see the module doc)."""
     e = lam[..., None, :] - lam[..., :, None] + eye(xp, lam.shape[-1], like=lam)
     return xp.where(skip, 1, e)
 
 
-def unused(xp, *gs):
-    """Per matrix (``(..., 1, 1)``): whether all the cotangents ``gs`` are exactly zero."""
-    out = None
-    for g in gs:
-        z = xp.all(g == 0, axis=(-2, -1), keepdims=True)
-        out = z if out is None else out & z
-    return out
+def settled_zero(xp, g, axis: int):
+    """Per slice of the cotangent ``g`` (``axis`` reduced: -2 for columns, -1 for rows): whether it
+    is zero for good, i.e. exactly zero *and* ``g`` is a constant.
+
+    Constant means a raw array (a plain backward, never differentiated again) or an Array without a
+    node (the engine's zero fill for an unused output under create_graph). A recorded ``g`` is a
+    function of variables that a later differentiation varies (jvp's double-VJP feeds exactly-zero
+    recorded dummies), so a term built from it may not be dropped whatever its value.
+    """
+    z = xp.all(g == 0, axis=axis)
+    if getattr(g, "_node", None) is not None:
+        z = xp.zeros_like(z)
+    return z
+
+
+def _pairs(z):
+    """``(..., n)`` -> ``(..., n, n)``: both members of the pair (i, j) are zero for good."""
+    return z[..., :, None] & z[..., None, :]
 
 
 def chain(xp, a, b, c):
@@ -149,29 +166,31 @@ def svd_vjp(xp, gu, gs, gvh, u, s, vh):
     Matches torch's svd_backward. Cost O(m n k).
     """
     m, n, k = u.shape[-2], vh.shape[-1], s.shape[-1]
-    skip_u, skip_v = unused(xp, gu), unused(xp, gvh)
-    skip = skip_u & skip_v
+    # per singular value i: column i of gU / row i of gV^H zero for good (the module doc)
+    zu, zv = settled_zero(xp, gu, -2), settled_zero(xp, gvh, -1)
+    z = zu & zv
     j = xp.matmul(mH(xp, u), gu)
     kk = xp.matmul(vh, mH(xp, gvh))
     sj, sk = j - mH(xp, j), kk - mH(xp, kk)
-    num = offdiag(xp, sj * s[..., None, :] + s[..., :, None] * sk)
-    core = num / gaps(xp, s * s, skip) + diag_embed(xp, gs)
+    num = offdiag(xp, sj * s[..., None, :] + s[..., :, None] * sk)  # pair (i, j): slices i and j only
+    core = num / gaps(xp, s * s, _pairs(z)) + diag_embed(xp, gs)
     if is_complex(xp, u):
-        core = core + diag_embed(xp, (diag(xp, sj) - diag(xp, sk)) / (4 * xp.where(skip[..., 0], 1, s)))
+        core = core + diag_embed(xp, (diag(xp, sj) - diag(xp, sk)) / (4 * xp.where(z, 1, s)))
     out = chain(xp, u, core, vh)
     if m > k:
-        gus = gu / xp.where(skip_u, 1, s[..., None, :])
+        gus = gu / xp.where(zu, 1, s)[..., None, :]
         out = out + xp.matmul(gus - xp.matmul(u, xp.matmul(mH(xp, u), gus)), vh)
     if n > k:
-        sgvh = gvh / xp.where(skip_v, 1, s[..., :, None])
+        sgvh = gvh / xp.where(zv, 1, s)[..., :, None]
         out = out + xp.matmul(u, sgvh - xp.matmul(xp.matmul(sgvh, mH(xp, vh)), vh))
     return out
 
 
 def eigh_vjp(xp, gl, gv, lam, v):
     """A = V diag(lam) V^H: A_bar = V (diag(gl) + skew(V^H gV) / E) V^H, skew(M) = (M - M^H)/2."""
-    w = xp.matmul(mH(xp, v), gv)
-    core = offdiag(xp, (w - mH(xp, w)) / 2) / gaps(xp, lam, unused(xp, gv)) + diag_embed(xp, gl)
+    w = xp.matmul(mH(xp, v), gv)  # skew(W)_ij reads columns i and j of gV only
+    skip = _pairs(settled_zero(xp, gv, -2))
+    core = offdiag(xp, (w - mH(xp, w)) / 2) / gaps(xp, lam, skip) + diag_embed(xp, gl)
     return chain(xp, v, core, mH(xp, v))
 
 
@@ -180,8 +199,9 @@ def eig_vjp(xp, gl, gv, lam, v):
     diag(Re diag W)) / conj(E)) V^H with W = V^H gV (the normalisation term keeps |v_j| = 1)."""
     vh = mH(xp, v)
     w = xp.matmul(vh, gv)
-    w = w - xp.matmul(vh, v) * re(xp, diag(xp, w))[..., None, :]
-    core = offdiag(xp, w) / cj(xp, gaps(xp, lam, unused(xp, gv))) + diag_embed(xp, gl)
+    w = w - xp.matmul(vh, v) * re(xp, diag(xp, w))[..., None, :]  # column j reads column j of gV only
+    skip = settled_zero(xp, gv, -2)[..., None, :]
+    core = offdiag(xp, w) / cj(xp, gaps(xp, lam, skip)) + diag_embed(xp, gl)
     return xp.linalg.solve(vh, xp.matmul(core, vh))
 
 

@@ -10,9 +10,11 @@ Conventions (details, degenerate cases and costs in docs/linalg.md):
   Hermitian cotangent: the gradient with respect to Hermitian perturbations
   (the backends only read one triangle).
 * Decompositions (``eigh``, ``eig``, ``svd``) divide by eigen/singular-value
-  gaps: a tie gives inf/NaN (the vectors are not functions of the matrix
-  there), except that a matrix whose vector cotangents are all zero skips
-  those terms, so losses on the values alone stay finite at degeneracy.
+  gaps (and a non-square ``svd`` by the singular values): a tie or a zero
+  gives inf/NaN (the vectors are not functions of the matrix there), except
+  that terms built only from vector cotangents that are zero for good (exactly
+  zero and constant, never recorded: see _linalg_util) are dropped per value,
+  so losses on the values, or on the vectors of simple values, stay finite.
   Complex eigen/singular vectors have a phase gauge; gauge-variant losses get
   the gauge-invariant projection (torch raises instead).
 * ``det`` at a singular matrix returns the adjugate (not 0 or NaN);
