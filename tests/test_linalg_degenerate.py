@@ -294,12 +294,37 @@ def test_svd_full_matrices_extra_columns_ignored(xp, backend):
     np.testing.assert_array_equal(g, 0.0)
 
 
-def test_matrix_norm_2_tie_picks_one_pair(xp, backend):
-    # ||I||_2 = 1 with every singular pair tied: the largest-index-0 pair u1 v1^H is returned (a
-    # subgradient of unit Frobenius norm and rank one), not an average.
-    g = grad(xp, lambda xp, x: xp.linalg.matrix_norm(x, ord=2), np.eye(2))
-    assert np.all(np.isfinite(g))
-    np.testing.assert_allclose(np.linalg.svd(g, compute_uv=False), [1.0, 0.0], atol=1e-12)
+# exactly orthogonal (entries +-1/2), so U diag(s) V^T below is exact and its SVD's rounding is ~eps*s_max
+_H = np.array([[1.0, 1, 1, 1], [1, -1, 1, -1], [1, 1, -1, -1], [1, -1, -1, 1]]) / 2
+_H2 = _H[[2, 0, 3, 1]] * np.array([1.0, -1, 1, 1])[:, None]
+
+
+@pytest.mark.parametrize("s", [(3, 3, 1, 0.5), (3, 1, 1, 1), (2, 2, 2, 2), (3, 2, 1, 0.5)], ids=str)
+@pytest.mark.parametrize("ord", [2, -2])
+def test_matrix_norm_2_ties_split_equally(xp, backend, ord, s):
+    # ||A||_2 = max(svdvals(A)): with the max rule (ties split equally) the gradient is the mean of
+    # u_i v_i^T over the singular values tied with the largest (smallest for ord=-2), a subgradient
+    # that does not depend on the basis the SVD picks inside the tie. Expected from the construction.
+    a = _H @ np.diag(s) @ _H2.T
+    ext = max(s) if ord == 2 else min(s)
+    tied = [i for i, si in enumerate(s) if si == ext]
+    expected = _H[:, tied] @ _H2[:, tied].T / len(tied)
+    np.testing.assert_allclose(grad(xp, lambda xp, x: xp.linalg.matrix_norm(x, ord=ord), a), expected,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (2, 3), (4, 3)])
+@pytest.mark.parametrize("ord", [2, -2])
+def test_matrix_norm_2_at_zero_matches_max_rule(xp, backend, ord, shape):
+    # At 0 all k = min(m, n) singular values are exactly 0 (no rounding in a zero matrix): the gradient
+    # is (1/k) U V^H for whatever orthonormal U, V the backend returns, so its singular values are all
+    # 1/k; and it equals the gradient of max/min(svdvals(A)) through ag_bridge's own max/min tie rule.
+    k = min(shape)
+    g = grad(xp, lambda xp, x: xp.linalg.matrix_norm(x, ord=ord), np.zeros(shape))
+    np.testing.assert_allclose(np.linalg.svd(g, compute_uv=False), np.full(k, 1 / k), atol=1e-12)
+    red = xp.max if ord == 2 else xp.min
+    np.testing.assert_allclose(g, grad(xp, lambda xp, x: red(xp.linalg.svdvals(x)), np.zeros(shape)),
+                               atol=1e-12)
 
 
 def test_matrix_norm_1_ties_split(xp, backend):

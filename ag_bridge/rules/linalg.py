@@ -20,8 +20,9 @@ Conventions (details, degenerate cases and costs in docs/linalg.md):
 * ``det`` at a singular matrix returns the adjugate (not 0 or NaN);
   ``slogdet``'s sign gets no gradient for real input and a phase gradient for
   complex input; ``vector_norm``/``matrix_norm('fro')`` at 0 have gradient 0;
-  ties in ``matrix_norm`` ord 1/-1/inf/-inf and ``vector_norm`` ord +-inf split
-  equally; ``pinv`` uses the Golub-Pereyra formula (valid at constant rank).
+  ties in ``matrix_norm`` ord 1/-1/inf/-inf/2/-2 (singular values tied up to
+  rounding) and ``vector_norm`` ord +-inf split equally; ``pinv`` uses the
+  Golub-Pereyra formula (valid at constant rank).
 * Each backward costs no more, asymptotically, than its forward: solves
   instead of explicit inverses, ``matrix_power`` by halving in O(log n)
   products.
@@ -129,16 +130,29 @@ def _extreme(xp, a, axis, hi: bool):
     return hit / xp.sum(hit, axis=axis, keepdims=True)
 
 
+def _extreme_singular(xp, s, shape, hi: bool):
+    """Equal weights over the singular values tied with the largest (``hi``) or the smallest.
+
+    Tied means equal up to the SVD's rounding, max(m, n) eps s_max (NumPy's matrix_rank
+    tolerance): singular values are computed with an absolute error of that order, so an exact
+    tie (the identity, an orthogonal matrix, the zero matrix) is found whatever the LAPACK.
+    """
+    top = xp.max(s, axis=-1, keepdims=True)
+    ext = top if hi else xp.min(s, axis=-1, keepdims=True)
+    tol = max(shape[-2], shape[-1]) * xp.finfo(s.dtype).eps * top
+    hit = xp.astype(xp.abs(s - ext) <= tol, s.dtype)
+    return hit / xp.sum(hit, axis=-1, keepdims=True)
+
+
 def _matrix_norm(xp, g, ans, x, /, *, keepdims=False, ord="fro"):
     if not keepdims:
         g, ans = g[..., None, None], ans[..., None, None]
     if ord == "fro":
         return g * lu.div0(xp, x, ans)
     if ord in ("nuc", 2, -2):
-        u, _, vh = xp.linalg.svd(x, full_matrices=False)
-        if ord != "nuc":
-            i = 0 if ord == 2 else vh.shape[-2] - 1
-            u, vh = u[..., :, i:i + 1], vh[..., i:i + 1, :]
+        u, s, vh = xp.linalg.svd(x, full_matrices=False)
+        if ord != "nuc":  # the tied extreme singular values share the gradient, as max/min's ties do
+            u = u * _extreme_singular(xp, s, x.shape, ord > 0)[..., None, :]
         return g * xp.matmul(u, vh)
     # 1 / -1: extreme column abs-sum; inf / -inf: extreme row abs-sum
     ax = -2 if ord in (1, -1) else -1
