@@ -181,3 +181,42 @@ def test_lda_svd_gradient_on_torch():
     env = dict(os.environ, SCIPY_ARRAY_API="1")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
+
+
+# ------------------------------------------------------------------ complex cholesky (issue 14, item 7)
+def _draw(rng, n, cplx):
+    return rng.standard_normal((n, n)) + (1j * rng.standard_normal((n, n)) if cplx else 0)
+
+
+def _hpd(rng, n, cplx):
+    b = _draw(rng, n, cplx)
+    return b @ b.conj().T + n * np.eye(n)
+
+
+@pytest.mark.parametrize("cplx", [False, True], ids=["real", "complex"])
+def test_cholesky_gradient_is_hermitian_part(backend, cplx):
+    # docs/linalg.md: ag_bridge returns the Hermitian gradient G = G^H, the one with
+    # Re tr(G^H dA) = dL for every Hermitian dA (cholesky reads one triangle of a Hermitian matrix).
+    # torch returns the same for real input and, for complex input, a non-Hermitian matrix whose
+    # Hermitian part is G. Oracles: a central difference along a Hermitian direction, torch.autograd.
+    rng = np.random.default_rng(14)
+    a0, w, h = _hpd(rng, 3, cplx), _draw(rng, 3, cplx), _draw(rng, 3, cplx)
+    h = h + h.conj().T  # a Hermitian direction
+
+    def loss(xp, a):
+        return xp.sum(xp.real(xp.linalg.cholesky(a) * xp.conj(xp.asarray(w))))
+
+    g = grad(backend.namespace, loss, a0, dtype=backend.namespace.complex128 if cplx else None)
+    np.testing.assert_allclose(g, g.conj().T, atol=1e-14)
+    eps = 1e-6
+    fd = (float(loss(anp, a0 + eps * h)) - float(loss(anp, a0 - eps * h))) / (2 * eps)
+    np.testing.assert_allclose(np.real(np.sum(np.conj(g) * h)), fd, rtol=1e-6, atol=1e-8)
+    torch = pytest.importorskip("torch")
+    from array_api_compat import torch as txp
+
+    at = torch.tensor(a0, requires_grad=True)
+    loss(txp, at).backward()
+    gt = at.grad.numpy()
+    np.testing.assert_allclose(g, (gt + gt.conj().T) / 2, atol=1e-12)
+    if not cplx:
+        np.testing.assert_allclose(g, gt, atol=1e-12)
