@@ -337,7 +337,8 @@ def test_matrix_norm_1_ties_split(xp, backend):
 
 @pytest.mark.parametrize("ord", [2, 1, 3, 0.5, np.inf, -np.inf, 0])
 def test_vector_norm_zero_vector(xp, backend, ord):
-    # DESIGN.md: vector_norm at 0 has gradient 0 (torch agrees for ord=2, JAX gives NaN)
+    # docs/semantics.md (conventions table): vector_norm at 0 has gradient 0 (torch agrees for ord=2,
+    # JAX gives NaN)
     g = grad(xp, lambda xp, x: xp.linalg.vector_norm(x, ord=ord), np.zeros(3))
     np.testing.assert_array_equal(g, 0.0)
     g = grad(xp, lambda xp, x: xp.linalg.matrix_norm(x), np.zeros((2, 2)))
