@@ -21,6 +21,8 @@ def along_key(xp, shape, axis, idx):
     ``idx`` (same ndim as ``shape``) on ``axis``, ``arange`` over every other axis (broadcast)."""
     nd = len(shape)
     dev = getattr(idx, "device", None)
+    if idx.dtype != xp.int64 and idx.dtype != xp.int32:  # arange in int8/uint8 would wrap
+        idx = xp.astype(idx, xp.int64)
     return tuple(idx if d == axis else xp.reshape(xp.arange(n, dtype=idx.dtype, device=dev),
                                                   tuple(n if e == d else 1 for e in range(nd)))
                  for d, n in enumerate(shape))
