@@ -18,8 +18,8 @@ from ._array import Array, mixed_error, wrap
 from ._node import Node
 from ._registry import RULES
 from ._spec import SPECS, Spec
-from .rules.elementwise import FORWARDS
 from ._state import STATE
+from .rules.elementwise import FORWARDS
 
 __all__ = ["build_namespace", "API_VERSION"]
 
