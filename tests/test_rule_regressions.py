@@ -98,6 +98,33 @@ def _cumprod_hessian(x):
     return h
 
 
+def _cumprod_third(x, u, v):
+    """sum_{j,k} T[j, k, l] u_j v_k: T[j, k, l] = sum_{i >= max(j, k, l)} prod_{m <= i, m not in
+    {j, k, l}} x_m for distinct j, k, l, else 0 (sum(cumprod) is linear in each x_m)."""
+    n = len(x)
+    out = np.zeros(n)
+    for j in range(n):
+        for k in range(n):
+            for m in range(n):
+                if len({j, k, m}) == 3:
+                    t = sum(math.prod(x[q] for q in range(i + 1) if q not in (j, k, m))
+                            for i in range(max(j, k, m), n))
+                    out[m] += t * u[j] * v[k]
+    return out
+
+
+def test_cumulative_prod_third_order_with_three_zeros(xp):
+    x0, u = [2.0, 0.0, 0.0, 0.0, 3.0, 0.5], [1.0, 2.0, -1.0, 0.5, 1.0, 1.0]
+    x = arr(xp, x0)
+    x.attach_grad()
+    with autograd.record():
+        g, = autograd.grad(xp.sum(xp.cumulative_prod(x)), [x], create_graph=True)
+        h, = autograd.grad(xp.sum(g * arr(xp, u)), [x], create_graph=True)
+        z = xp.sum(h * arr(xp, u))
+    z.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), _cumprod_third(x0, u, u), atol=1e-12)
+
+
 def _prod_hessian(x):
     n = len(x)
     return np.array([[0.0 if j == k else math.prod(x[m] for m in range(n) if m not in (j, k))
@@ -138,6 +165,7 @@ def test_diff_n0_ignores_prepend_and_append(xp, where):
 # -- issue 14.5: index arrays of every integer dtype ----------------------------------------------------
 def test_index_arrays_of_every_integer_dtype(xp):
     x0 = np.arange(1.0, 13.0).reshape(4, 3)
+    w = np.linspace(-1.0, 2.0, 12).reshape(4, 3)
     rows, cols = np.array([2, 0, 2, 1]), np.array([[1], [0], [2], [1]])
     checked = 0
     for name in INT_DTYPES:
@@ -164,6 +192,18 @@ def test_index_arrays_of_every_integer_dtype(xp):
             expect = np.zeros_like(x0)
             np.add.at(expect, src, cot)
             np.testing.assert_allclose(x.grad.asnumpy(), expect, err_msg=f"{name} case {k}")
+        # __setitem__ with an integer-array key of this dtype (distinct indices: no write order)
+        x, v = arr(xp, x0), arr(xp, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        x.attach_grad()
+        v.attach_grad()
+        key = arr(xp, [3, 1], name)
+        with autograd.record():
+            y = x * 2
+            y[key] = v * v
+            loss = xp.sum(y * arr(xp, w))
+        loss.backward()
+        np.testing.assert_allclose(x.grad.asnumpy(), np.where(np.isin(np.arange(4), [3, 1])[:, None], 0, 2 * w))
+        np.testing.assert_allclose(v.grad.asnumpy(), 2 * v.asnumpy() * w[[3, 1]])
     assert checked >= 4
 
 
