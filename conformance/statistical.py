@@ -101,9 +101,15 @@ CUMPROD_ZEROS = [[2.0, 0.0, 3.0, 1.5], [0.0, 1.5, -2.0, 0.7], [1.2, -0.7, 0.9, 0
 fixed("cumulative_prod", {}, [2.0, 0.0, 3.0], "[2,0,3]")
 fixed("cumulative_prod", {"axis": 1}, CUMPROD_ZEROS, "zeros,axis=1", **C)
 fixed("cumulative_prod", {"axis": 1, "include_initial": True}, CUMPROD_ZEROS, "zeros,axis=1,include_initial")
-# two zeros in a slice: first order exact, second order not (see the rules' docstring)
+# several zeros in a slice: exact at second order too (issue 14: x=[2,0,0,3] had a zero HVP)
 fixed("cumulative_prod", {"axis": 0}, [[0.0, 1.5], [2.0, 0.0], [0.0, 1.2], [1.3, 0.0], [-0.8, 0.9]],
-      "two zeros,axis=0", second_order=False)
+      "two zeros,axis=0", **C)
+fixed("cumulative_prod", {}, [2.0, 0.0, 0.0, 3.0], "[2,0,0,3]")
+fixed("cumulative_prod", {}, [0.0, 2.0, 0.0], "[0,2,0]")
+fixed("cumulative_prod", {"axis": 1, "include_initial": True}, [[0.0, 0.0, 0.0, 2.0], [1.5, 0.0, 0.0, 0.0]],
+      "three zeros,axis=1,include_initial", **C)
+fixed("prod", {"axis": 1}, [[2.0, 0.0, 0.0, 3.0], [0.0, 0.0, 0.0, 1.5], [0.0, 2.0, 0.0, -1.0]],
+      "several zeros,axis=1", **C)
 
 # -- dtype= widening a float32 input (the engine casts the float64 cotangent back to float32) -------------
 F32 = {"eps": 1e-2, "rtol": 1e-4, "atol": 1e-4}

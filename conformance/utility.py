@@ -26,6 +26,9 @@ record("diff", lambda xp, x, p, a: xp.diff(x, axis=1, prepend=p, append=a),
 record("diff", lambda xp, x, p, a: xp.diff(x, axis=0, n=2, prepend=p, append=a),
        (4, 2), (2, 2), (1, 2), label="prepend,append,axis=0,n=2", **C)
 record("diff", lambda xp, x, a: xp.diff(x, n=4, append=a), (2,), (3,), label="append,n=4")
+# n=0: the result is x alone; prepend/append (of other shapes) get zero (issue 14)
+record("diff", lambda xp, x, p, a: xp.diff(x, n=0, prepend=p, append=a), (4,), (2,), (3,),
+       label="n=0,prepend,append", **C)
 record("diff", lambda xp, x: xp.diff(x, prepend=xp.zeros((3, 1), dtype=x.dtype, device=device(x))), (3, 4),
        label="constant prepend")
 record("diff", lambda xp, p: xp.diff(xp.asarray([[1.0, 2.0], [0.5, -1.0]], dtype=p.dtype, device=device(p)),

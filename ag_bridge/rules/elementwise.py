@@ -14,6 +14,8 @@ import math
 from .._registry import defvjp
 from ._util import cj, is_complex, is_scalar, zeros
 
+__all__ = ["FORWARDS"]
+
 
 def _abs(xp, g, ans, x):
     if is_complex(xp, x):
@@ -37,6 +39,18 @@ def _clip_x(xp, g, ans, x, min=None, max=None):
     return g if keep is None else xp.where(keep, g, 0)
 
 
+# clip is minimum(maximum(x, min), max): with min > max the result is max, so exactly one
+# argument gets the cotangent at each element (torch's rule; at min == max > x, min gets it)
+def _clip_min(xp, g, ans, x, min=None, max=None):
+    take = x < min
+    return xp.where(take if max is None else take & (min <= max), g, 0)
+
+
+def _clip_max(xp, g, ans, x, min=None, max=None):
+    take = x > max
+    return xp.where(take if min is None else take | (max < min), g, 0)
+
+
 def _pow_base(xp, g, ans, x1, x2):
     if is_scalar(x2):
         return zeros(xp, g) if x2 == 0 else g * cj(xp, x2 * x1 ** (x2 - 1))
@@ -51,6 +65,38 @@ def _pow_exponent(xp, g, ans, x1, x2):
 
 def _hypot(xp, g, ans, a):
     return g * xp.where(ans == 0, 0, a / xp.where(ans == 0, 1, ans))
+
+
+def _logaddexp_complex(xp, x1, x2):
+    """``log(exp(x1) + exp(x2))`` from the standard: ``big + log1p(exp(small - big))``, ``big``
+    the operand with the larger real part (torch's and JAX's complex loops, same branch)."""
+    if not hasattr(x1, "dtype"):
+        x1 = xp.asarray(x1, dtype=x2.dtype, device=getattr(x2, "device", None))
+    if not hasattr(x2, "dtype"):
+        x2 = xp.asarray(x2, dtype=x1.dtype, device=getattr(x1, "device", None))
+    first = xp.real(x1) >= xp.real(x2)
+    big, small = xp.where(first, x1, x2), xp.where(first, x2, x1)
+    return big + xp.log1p(xp.exp(small - big))
+
+
+def _complex_logaddexp(raw, xp):
+    """``raw`` (the library's logaddexp), composed from the standard for complex input
+    where the library has no complex loop (NumPy, Dask and array-api-strict refuse it)."""
+    def logaddexp(x1, x2, /):
+        if isinstance(x1, complex) or isinstance(x2, complex) or is_complex(xp, x1) \
+                or is_complex(xp, x2):
+            try:
+                return raw(x1, x2)
+            except (TypeError, NotImplementedError):
+                return _logaddexp_complex(xp, x1, x2)
+        return raw(x1, x2)
+
+    return logaddexp
+
+
+#: forward functions the recording namespace composes around the library's own:
+#: name -> ``wrap(raw, xp)`` (``xp`` the backend's standard namespace)
+FORWARDS = {"logaddexp": _complex_logaddexp}
 
 
 def _tie(xp, g, win, tie):
@@ -68,9 +114,7 @@ defvjp("atan2", lambda xp, g, ans, x1, x2: g * x2 / (x1 * x1 + x2 * x2),
        lambda xp, g, ans, x1, x2: -g * x1 / (x1 * x1 + x2 * x2))
 defvjp("atanh", lambda xp, g, ans, x: g / cj(xp, 1 - x * x))
 defvjp("ceil", lambda xp, g, ans, x: zeros(xp, g))
-defvjp("clip", _clip_x,
-       lambda xp, g, ans, x, min=None, max=None: xp.where(x < min, g, 0),
-       lambda xp, g, ans, x, min=None, max=None: xp.where(x > max, g, 0))
+defvjp("clip", _clip_x, _clip_min, _clip_max)
 defvjp("conj", lambda xp, g, ans, x: xp.conj(g))
 defvjp("copysign", lambda xp, g, ans, x1, x2: g * xp.sign(x1) * xp.sign(ans),
        lambda xp, g, ans, x1, x2: zeros(xp, g))
@@ -90,8 +134,8 @@ defvjp("log", lambda xp, g, ans, x: g / cj(xp, x))
 defvjp("log1p", lambda xp, g, ans, x: g / cj(xp, 1 + x))
 defvjp("log2", lambda xp, g, ans, x: g / (cj(xp, x) * math.log(2)))
 defvjp("log10", lambda xp, g, ans, x: g / (cj(xp, x) * math.log(10)))
-defvjp("logaddexp", lambda xp, g, ans, x1, x2: g * xp.exp(x1 - ans),
-       lambda xp, g, ans, x1, x2: g * xp.exp(x2 - ans))
+defvjp("logaddexp", lambda xp, g, ans, x1, x2: g * cj(xp, xp.exp(x1 - ans)),
+       lambda xp, g, ans, x1, x2: g * cj(xp, xp.exp(x2 - ans)))
 defvjp("maximum", lambda xp, g, ans, x1, x2: _tie(xp, g, x1 > x2, x1 == x2),
        lambda xp, g, ans, x1, x2: _tie(xp, g, x2 > x1, x1 == x2))
 defvjp("minimum", lambda xp, g, ans, x1, x2: _tie(xp, g, x1 < x2, x1 == x2),

@@ -56,6 +56,8 @@ def _repeat(xp, g, ans, x, repeats, /, *, axis=None):
 
 
 def _roll(xp, g, ans, x, /, shift, *, axis=None):
+    if isinstance(shift, int) and isinstance(axis, tuple):  # one shift for every axis
+        shift = (shift,) * len(axis)
     back = -shift if isinstance(shift, int) else tuple(-s for s in shift)
     return xp.roll(g, shift=back, axis=axis)
 

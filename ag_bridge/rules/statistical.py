@@ -14,8 +14,12 @@ Conventions (DESIGN.md; evidence in the shared reference notes):
   zero of a slice use ``rev_cumsum(g * y) / x``, the first zero and later
   positions use the products with that zero replaced by one (torch and JAX:
   ``cumprod([2, 0, 3])`` has gradient ``[1, 8, 0]`` for a cotangent of ones).
-  The first zero's value stays in the graph, so second derivatives are exact
-  when a slice holds at most one zero.
+  That formula is right at first order only (its masks are constants when it
+  is differentiated again), so under ``create_graph`` the rule is instead
+  ``conj(L_k) R_k`` with ``L`` the exclusive cumulative product and ``R_k =
+  g_k + conj(x_{k+1}) R_{k+1}`` solved by doubling in log2(n) steps: a
+  polynomial in ``x``, exact at every order with any number of zeros
+  (``prod`` inherits it through its exclusive cumulative products).
 * ``cumulative_sum``/``cumulative_prod`` with ``axis=None`` accept 1-D input
   only (the standard leaves 0-d unspecified); ``include_initial`` drops the
   cotangent of the leading constant slot. A ``dtype`` argument computes in
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import math
 
+from .._array import Array
 from .._registry import defvjp
 from ._util import cj, expand_to, norm_axes
 
@@ -115,12 +120,19 @@ def _cumsum(xp, g, ans, x, /, *, axis=None, dtype=None, include_initial=False):
 
 
 def _cumprod(xp, g, ans, x, /, *, axis=None, dtype=None, include_initial=False):
-    # x̄_k = sum_{i>=k} g_i prod_{j<=i, j!=k} x_j (conjugated for complex). z: a slice's first zero.
     ax = _axis(axis, x.ndim)
     if include_initial:
         g, ans = g[_cut(g.ndim, ax, 1)], ans[_cut(ans.ndim, ax, 1)]
     if dtype is not None:
         x = xp.astype(x, dtype)
+    if isinstance(g, Array):  # create_graph: a polynomial in x, exact at every order
+        return _cumprod_scan(xp, g, x, ax)
+    return _cumprod_fast(xp, g, ans, x, ax)
+
+
+def _cumprod_fast(xp, g, ans, x, ax):
+    # x̄_k = sum_{i>=k} g_i prod_{j<=i, j!=k} x_j (conjugated for complex). z: a slice's first zero.
+    # Exact with any number of zeros, but through masks: right at first order only.
     zero = x == 0
     seen = xp.cumulative_sum(xp.astype(zero, xp.int32), axis=ax)  # zeros in x[..., :k+1]
     before, first = seen == 0, zero & (seen == 1)
@@ -128,10 +140,31 @@ def _cumprod(xp, g, ans, x, /, *, axis=None, dtype=None, include_initial=False):
     a = _rcumsum(xp, g * cj(xp, ans), ax) / cj(xp, xp.where(before, x, 1))
     # k >= z: x_z * sum_{i>=k} g_i y1_i / x_k, y1 = cumprod with x_z -> 1, x_z read as 1 at k = z
     y1 = xp.cumulative_prod(xp.where(first, 1, x), axis=ax)
-    xz = xp.sum(xp.where(first, x, 0), axis=ax, keepdims=True)  # 0, kept in the graph for create_graph
+    xz = xp.sum(xp.where(first, x, 0), axis=ax, keepdims=True)
     ok = first | ((seen == 1) & ~zero)  # z itself, or later non-zero entries before a second zero
     b = _rcumsum(xp, g * cj(xp, y1), ax) * cj(xp, xp.where(first, 1, xz) / xp.where(ok & ~first, x, 1))
     return xp.where(before, a, xp.where(ok, b, 0))
+
+
+def _shift(xp, a, ax: int, s: int):
+    """``a[k + s]`` along ``ax``, zeros past the end."""
+    n = a.shape[ax]
+    pad = xp.zeros_like(a[_cut(a.ndim, ax, 0, min(s, n))])
+    return pad if s >= n else xp.concat([a[_cut(a.ndim, ax, s)], pad], axis=ax)
+
+
+def _cumprod_scan(xp, g, x, ax):
+    """x̄_k = conj(L_k) R_k: ``L_k = prod_{j<k} x_j`` (an exclusive cumulative product) and
+    ``R_k = g_k + conj(x_{k+1}) R_{k+1}``, a reverse linear recurrence solved by doubling
+    (log2(n) steps of products and sums). No division and no mask: zero-safe at every order."""
+    n = x.shape[ax]
+    left = xp.cumulative_prod(x, axis=ax, include_initial=True)[_cut(x.ndim, ax, 0, n)]
+    a, r, s = _shift(xp, cj(xp, x), ax, 1), g, 1
+    while s < n:
+        r = r + a * _shift(xp, r, ax, s)
+        a = a * _shift(xp, a, ax, s)
+        s *= 2
+    return cj(xp, left) * r
 
 
 defvjp("sum", _sum)

@@ -5,7 +5,9 @@ adjoint of one differencing step ``y_i = z_{i+1} - z_i`` is
 ``z̄ = -diff(g, prepend=0, append=0)``; it is applied ``n`` times and the
 result is split back into the cotangents of ``x`` (slot 0), ``prepend``
 (slot 1) and ``append`` (slot 2). When the concatenation is no longer than
-``n`` the output is empty and every cotangent is zero.
+``n`` the output is empty and every cotangent is zero. With ``n=0`` the
+result is ``x`` alone (NumPy, torch and JAX ignore ``prepend``/``append``
+then), so their cotangents are zero.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ def _diff(xp, g, ans, x, /, *, axis=-1, n=1, prepend=None, append=None):
     p = 0 if prepend is None else prepend.shape[ax]
     q = 0 if append is None else append.shape[ax]
     m = x.shape[ax]
+    if n == 0:
+        return (g,) + tuple(None if a is None else xp.zeros_like(a) for a in (prepend, append))
     if p + m + q <= n:
         return tuple(None if a is None else xp.zeros_like(a) for a in (x, prepend, append))
     pad = xp.zeros_like(g[_cut(g.ndim, ax, 0, 1)])

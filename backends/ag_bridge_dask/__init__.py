@@ -215,6 +215,21 @@ def _take_along_axis(x: Any, indices: Any, /, *, axis: int = -1) -> Any:
     return xb.reshape(-1)[ids.reshape(-1)].reshape(ids.shape)
 
 
+def _take(x: Any, indices: Any, /, *, axis: int | None = None) -> Any:
+    # Dask 2026.8 gives take(x, da.from_array(np.array([i]))) the shape of x's whole axis;
+    # the same index as a computed array is right (see _index)
+    if isinstance(indices, _DArray) and indices.shape == (1,):
+        indices = indices + 0
+    return _compat.take(x, indices, axis=axis)
+
+
+def _roll(x: Any, /, shift: Any, *, axis: Any = None) -> Any:
+    # the standard applies one integer shift to every axis of a tuple; Dask wants one each
+    if isinstance(shift, int) and isinstance(axis, tuple):
+        shift = (shift,) * len(axis)
+    return _compat.roll(x, shift, axis=axis)
+
+
 _module = derived_namespace  # shared helper: copies public names and the standard dunders
 
 
@@ -235,6 +250,7 @@ def _namespace() -> types.ModuleType:
     ns.max, ns.min = _extremum(_compat.max), _extremum(_compat.min)
     ns.repeat = _repeat
     ns.take_along_axis = _take_along_axis
+    ns.take, ns.roll = _take, _roll
     ns.broadcast_shapes = lambda *shapes: tuple(np.broadcast_shapes(*shapes))
     ns.broadcast_shapes.__name__ = "broadcast_shapes"
     for name, fn, prepare in (("cholesky", _cholesky, _whole), ("inv", _compat.linalg.inv, _whole),
@@ -280,6 +296,13 @@ def _int_arrays(a: Any, key: Any) -> bool:
             and all(isinstance(k, (int, np.integer, _DArray, np.ndarray)) for k in key))
 
 
+def _per_axis(x: Any, key: Any) -> tuple:
+    """:func:`per_axis_key` with NumPy index arrays (Python-list keys) made Dask arrays
+    (it reshapes them with Dask's namespace)."""
+    key = tuple(da.from_array(k) if isinstance(k, np.ndarray) else k for k in _as_tuple(key))
+    return per_axis_key(tuple(x.shape), key, _xp, None, _ARRAYS)
+
+
 def _index(x: Any, key: Any) -> Any:
     """``x[key]`` with NumPy's meaning. Dask takes one 1-D integer array among slices
     well; other integer-array keys (n-d arrays, arrays with integers or several arrays)
@@ -295,7 +318,7 @@ def _index(x: Any, key: Any) -> Any:
         # (it computes one element); the same index as a computed array is right
         return x[tuple(k + 0 if k is arrays[0] and isinstance(k, _DArray) and k.shape == (1,) else k
                        for k in key)]
-    full = per_axis_key(tuple(x.shape), key, _xp, None, _ARRAYS)
+    full = _per_axis(x, key)
     if not _int_arrays(x, full):  # with None or booleans: Dask's own rules
         return x[key]
     ids = _flat_ids(x, full)
@@ -306,11 +329,13 @@ def _flat_ids(a: Any, key: Any) -> Any:
     """Flat ids of the elements ``a[key]`` selects, in selection order (shape of ``a[key]``)."""
     n = math.prod(a.shape)
     if any(isinstance(k, _ARRAYS) and k.dtype.kind in "iu" for k in _as_tuple(key)):
-        full = per_axis_key(tuple(a.shape), key, _xp, None, _ARRAYS)
+        full = _per_axis(a, key)
         key = full if _int_arrays(a, full) else key
     if _int_arrays(a, key):  # Dask indexes with one array at a time: do the arithmetic
         ids, stride = 0, 1
         for k, size in zip(reversed(_as_tuple(key)), reversed(a.shape), strict=True):
+            if isinstance(k, _ARRAYS) and k.dtype != np.int64:  # uint64 + int64 is float64
+                k = k.astype(np.int64)
             ids = ids + (k % size) * stride
             stride *= size
         return da.asarray(ids)

@@ -6,7 +6,9 @@ and ``torch.autograd`` is the conformance oracle. Torch rejects negative
 slice steps (``x[::-1]``); :meth:`Backend.getitem` and the scatter helpers
 translate them into a flip plus a positive-step slice. The namespace is
 array-api-compat's with two repairs: ``std`` accepts a float ``correction``
-(torch's takes integers) and FFTs accept empty batches (MKL refuses them).
+(torch's takes integers), FFTs accept empty batches (MKL refuses them), and index
+arrays of every integer dtype work in ``take``, ``take_along_axis`` and keys (torch
+wants int64, and reads a uint8 key as a mask).
 """
 
 from __future__ import annotations
@@ -60,6 +62,30 @@ def _fft(fn: Any, nd: bool) -> Any:
     return f
 
 
+def _long(i: Any) -> Any:
+    """An index tensor as int64: torch gathers with int64 only and reads uint8 keys as masks;
+    the standard allows any integer dtype."""
+    if isinstance(i, torch.Tensor) and i.dtype != torch.int64 and i.dtype != torch.bool \
+            and not i.is_floating_point() and not i.is_complex():
+        return i.long()
+    return i
+
+
+def _take(x: Any, indices: Any, /, *, axis: Any = None) -> Any:
+    return _compat.take(x, _long(indices), axis=axis)
+
+
+def _take_along_axis(x: Any, indices: Any, /, *, axis: int = -1) -> Any:
+    return _compat.take_along_axis(x, _long(indices), axis=axis)
+
+
+def _roll(x: Any, /, shift: Any, *, axis: Any = None) -> Any:
+    # the standard applies one integer shift to every axis of a tuple; torch wants one each
+    if isinstance(shift, int) and isinstance(axis, tuple):
+        shift = (shift,) * len(axis)
+    return _compat.roll(x, shift, axis=axis)
+
+
 _module = derived_namespace  # shared helper: copies public names and the standard dunders
 
 
@@ -69,6 +95,7 @@ def _namespace() -> types.ModuleType:
                  "ag_bridge_torch: std with a float correction, FFTs of empty batches.")
     ns.__array_api_version__ = _compat.__array_api_version__
     ns.std = _std
+    ns.take, ns.take_along_axis, ns.roll = _take, _take_along_axis, _roll
     ns.fft = _module("ag_bridge_torch.xp.fft", _compat.fft, "torch FFTs (empty batches work).")
     for k in _FFT_1D + _FFT_ND:
         setattr(ns.fft, k, _fft(getattr(_compat.fft, k), k in _FFT_ND))
@@ -140,6 +167,10 @@ def _numpy_key(shape: tuple, key: Any, device: Any) -> Any:
     array separated by a slice or ``...`` (``x[0, :, i]``) are both advanced indices in
     NumPy (their axes go first); PyTorch applies the integer first. Such keys become
     one index per axis (:func:`ag_bridge._keys.per_axis_key`)."""
+    if isinstance(key, _Tensor):
+        key = _long(key)
+    elif isinstance(key, tuple) and any(isinstance(k, _Tensor) for k in key):
+        key = tuple(_long(k) for k in key)
     parts = _as_tuple(key)
     pos = [d for d, k in enumerate(parts) if isinstance(k, int) and not isinstance(k, bool)
            or isinstance(k, _Tensor) and k.dtype != torch.bool]
