@@ -87,7 +87,7 @@ def test_repr_names_the_library_and_dtype(backend):
         if backend.name == "numpy":  # NumPy's own text; float32 (MXNet's default) without dtype
             assert text == repr(values).replace(", dtype=float32)", ")")
             continue
-        assert re.fullmatch(r"array\(.*, backend='%s', dtype=\w+\)" % backend.name, text, re.S), text
+        assert re.fullmatch(rf"array\(.*, backend='{backend.name}', dtype=\w+\)", text, re.S), text
         name = str(a.dtype).rsplit(".", 1)[-1]
         assert text.endswith(f"dtype={name})"), (text, a.dtype)
         assert text.startswith("array(" + numpy.array2string(values, separator=", ", prefix="array("))
