@@ -129,3 +129,28 @@ def test_unknown_name_suggests_no_extra_that_does_not_exist():
     assert "ag_bridge.backends" in msg  # how a third-party library plugs in
     assert "pip install 'ag-bridge[jax]'" in not_importable("jax", ImportError("No module named 'jax'"))
     assert "ag-bridge[" not in not_importable("mylib", ImportError("nope"))
+
+
+# ------------------------------------------------------------------ citations
+_OUTSIDE = re.compile(r"DESIGN\.md|shared reference|array-api-facts|conventions-observed")
+# docs/linalg.md and tests/test_linalg_* are brought in line on the linalg branch
+_NOT_YET = {"docs/linalg.md", "tests/test_linalg_degenerate.py"}
+
+
+def _sources():
+    for part in ("ag_bridge", "backends", "conformance", "tests", "docs", "benchmarks", "README.md"):
+        top = ROOT / part
+        for path in ([top] if top.is_file() else top.rglob("*")):
+            if path.suffix in (".py", ".md", ".toml") and "__pycache__" not in path.parts:
+                yield path, path.relative_to(ROOT).as_posix()
+
+
+def test_code_and_docs_cite_only_pages_of_this_repository():
+    this = Path(__file__).relative_to(ROOT).as_posix()
+    for path, rel in _sources():
+        if rel in _NOT_YET or rel == this:
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not _OUTSIDE.search(text), f"{rel} cites a file outside the repository"
+        for page in re.findall(r"\bdocs/[\w.-]+\.md\b", text):
+            assert (ROOT / page).is_file(), f"{rel} cites {page}, which does not exist"
