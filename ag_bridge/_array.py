@@ -14,8 +14,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ._copying import copy_array, reduce_array
 from ._keys import clamp_slices
 from ._node import Leaf, Node
+from ._numpy_protocols import array_function, array_ufunc
 from ._registry import RULES
 from ._state import STATE
 
@@ -79,8 +81,32 @@ class Array:
     """
 
     __slots__ = ("_data", "_backend", "_node", "_oidx", "__weakref__")
-    __array_ufunc__ = None  # make NumPy defer to our reflected operators
     __array_priority__ = 1000
+
+    # ------------------------------------------------------------ NumPy protocols, copying
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs (``np.exp(x)``, ``ndarray * x``) run on the recording namespace,
+        or raise a TypeError saying what to do: never a silent conversion."""
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: tuple, args: tuple, kwargs: dict) -> Any:
+        """NumPy functions (``np.concatenate``, ``np.linalg.norm``) run on ``ag_bridge.np``
+        or the recording namespace, or raise a TypeError saying what to do."""
+        return array_function(func, types, args, kwargs)
+
+    def __reduce__(self) -> tuple:
+        """Pickle support: values, dtype, backend, and leaf status with its grad buffer
+        and ``grad_req``; never the recorded graph."""
+        return reduce_array(self)
+
+    def __copy__(self) -> Array:
+        """``copy.copy``: same values (shared, as value semantics allow), a leaf keeps its
+        ``grad_req`` and gets its own copy of the grad buffer; no graph."""
+        return copy_array(self, deep=False)
+
+    def __deepcopy__(self, memo: dict) -> Array:
+        """``copy.deepcopy``: as ``copy.copy``, with the values copied too."""
+        return copy_array(self, deep=True)
 
     # ------------------------------------------------------------ standard
     def __array_namespace__(self, /, *, api_version: str | None = None) -> Any:

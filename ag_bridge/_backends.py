@@ -21,6 +21,8 @@ from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
 
+from ._suggest import not_importable, unknown_backend
+
 __all__ = [
     "Backend", "get_backend", "set_backend", "use_backend", "available_backends",
     "backend_of", "load_backend", "derived_namespace",
@@ -151,9 +153,21 @@ class Backend:
         return numpy.asarray(raw)
 
     def repr(self, raw: Any) -> str:
-        """MXNet-style text of a raw array."""
-        text = repr(self.to_numpy(raw))
-        return text.replace(", dtype=float32)", ")")
+        """MXNet-style text of a raw array (docs/semantics.md, "How arrays print").
+
+        NumPy's text of the values. On the NumPy backend that is all, except that
+        float32 (MXNet's default, what ``ag_bridge.np`` makes) omits its dtype as in
+        MXNet. Every other backend appends which library and dtype it holds:
+        ``array([1., 2.], backend='torch', dtype=float32)``.
+        """
+        import numpy
+
+        values = self.to_numpy(raw)
+        if self.name == "numpy":
+            return repr(values).replace(", dtype=float32)", ")")
+        dtype = getattr(raw.dtype, "name", None) or str(raw.dtype).rsplit(".", 1)[-1]
+        tail = f", backend='{self.name}', dtype={dtype})"
+        return "array(" + numpy.array2string(values, separator=", ", prefix="array(") + tail
 
     def synchronize(self) -> None:
         """Wait for queued work (for timing); nothing for eager CPU libraries."""
@@ -329,11 +343,7 @@ def load_backend(name: str) -> Backend:
         try:  # running from a source tree without the entry points installed
             factory = import_module(f"ag_bridge_{name}").Backend
         except ImportError:
-            raise ValueError(
-                f"unknown ag_bridge backend {name!r}; installed backends: "
-                f"{', '.join(sorted(eps)) or 'none'} (install the library and its plugin, "
-                f"e.g. pip install 'ag-bridge[{name}]')"
-            ) from None
+            raise ValueError(unknown_backend(name, sorted(eps))) from None
     b = factory()
     _REG.loaded[name] = b
     return b
@@ -344,9 +354,7 @@ def _check(name: str) -> None:
         try:
             load_backend(name)
         except ImportError as exc:
-            raise ValueError(
-                f"backend {name!r} is installed but its library cannot be imported: {exc}"
-            ) from None
+            raise ValueError(not_importable(name, exc)) from None
 
 
 def get_backend() -> Backend:

@@ -15,7 +15,7 @@ wrapped with :func:`ag_bridge.asarray`); results are ag_bridge Arrays
   be differentiated again. Called outside ``record()`` it returns plain values.
 * ``f`` runs in the caller's training mode (``autograd.is_training()``).
 * Complex inputs follow PyTorch's conjugate-Wirtinger convention (see
-  DESIGN.md); ``jacobian``/``hessian`` take real inputs and outputs only.
+  docs/semantics.md); ``jacobian``/``hessian`` take real inputs and outputs only.
 
 >>> import ag_bridge
 >>> xp = ag_bridge.namespace("numpy")

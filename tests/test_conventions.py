@@ -1,4 +1,4 @@
-"""The conventions decided in DESIGN.md, at the points where the references
+"""The conventions decided in docs/semantics.md, at the points where the references
 disagree (kinks, ties, zeros), with expectations derived by hand.
 
 Every test runs on every installed backend (the ``xp`` fixture). Values are

@@ -1,4 +1,4 @@
-"""The semantics contract of DESIGN.md, on every installed backend."""
+"""The semantics contract of docs/semantics.md, on every installed backend."""
 
 from __future__ import annotations
 

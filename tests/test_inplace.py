@@ -1,6 +1,6 @@
 """In-place operators and ``__setitem__`` on recorded arrays, on every backend.
 
-DESIGN.md: in-place updates give correct gradients, an Array never changes
+docs/semantics.md: in-place updates give correct gradients, an Array never changes
 another Array through aliasing (views from reshape/slicing/detach, values
 saved for backward), a marked leaf cannot be updated in place inside
 ``record()`` but can outside it (keeping its gradient buffer), and a recorded

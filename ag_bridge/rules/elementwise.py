@@ -2,7 +2,7 @@
 
 ``g`` is the output cotangent, ``ans`` the output; broadcasting is undone by
 the engine and cotangents are cast to their input's dtype there too.
-Conventions decided in DESIGN.md: ties in maximum/minimum split equally,
+Conventions (docs/semantics.md; evidence in docs/conventions.md): ties in maximum/minimum split equally,
 abs'(0) = 0, clip passes the gradient at its bounds, x**0 has gradient 0 at 0,
 complex rules follow PyTorch's conjugate-Wirtinger convention.
 """

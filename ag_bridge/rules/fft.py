@@ -17,7 +17,7 @@ the *dual* norm mode (backward <-> forward, ortho <-> ortho):
 
 A forward ``n``/``s`` that zero-pads the input crops the cotangent, one that
 crops the input zero-pads it (slicing and ``concat`` with zeros only).
-Formulas: array-api-facts §1.3 / §2.6, checked against torch autograd.
+Formulas: docs/fft.md, "The rules, as formulas" (checked against torch autograd).
 """
 
 from __future__ import annotations

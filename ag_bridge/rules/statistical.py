@@ -1,6 +1,6 @@
 """VJPs of the statistical functions: reductions and cumulative sums/products.
 
-Conventions (DESIGN.md; evidence in the shared reference notes):
+Conventions (docs/semantics.md; evidence and these details in docs/conventions.md):
 
 * ``max``/``min``: tied extreme elements split the gradient equally,
   ``g * mask / count(mask)`` (torch ``amax``, JAX and HIPS autograd agree).
