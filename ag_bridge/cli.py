@@ -136,8 +136,20 @@ def backends() -> int:
     return 0
 
 
+#: commands that live in their own modules: name -> (module with main(argv), help)
+COMMANDS = {
+    "conformance": ("ag_bridge.conformance.cli", "check gradients on any backend; print the matrix"),
+    "fuzz": ("ag_bridge.conformance.fuzz_cli", "differential fuzzing with random straight-line programs"),
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``ag-bridge``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        from importlib import import_module
+
+        return import_module(COMMANDS[argv[0]][0]).main(argv[1:])
     parser = argparse.ArgumentParser(prog="ag-bridge", description="One reverse-mode autodiff engine "
                                      "for every array-API library.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--plain", action="store_true", help="plain text output (no rich)")
     p.add_argument("--seed", type=int, default=0, help="seed of np.random (default 0)")
     sub.add_parser("backends", help="list the installed backends (* marks the current one)")
+    for name, (_, text) in COMMANDS.items():
+        sub.add_parser(name, help=text, add_help=False)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args.backend, args.plain, args.seed)
