@@ -64,10 +64,23 @@ def _dtypes(text: str) -> tuple[str, ...]:
     return out
 
 
+def _split(text: str) -> list[str]:
+    """Split on the commas outside brackets (case ids hold commas: ``matmul[2x3,3]``)."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        depth += (ch == "[") - (ch == "]")
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [*out, cur]
+
+
 def _select(pattern: str) -> list:
     from . import all_cases
 
-    globs = [g.strip() for g in pattern.split(",") if g.strip()] or ["*"]
+    globs = [g.strip() for g in _split(pattern) if g.strip()] or ["*"]
     cases = all_cases()
     out = []
     for g in globs:
