@@ -1,8 +1,13 @@
 """Conformance records: one per op and variant, driving every gradient test.
 
 Import the chapter modules to fill :data:`RECORDS`; :func:`check_case` runs
-one record on one backend; ``python -m ag_bridge.conformance`` prints the
-matrix for the installed backends.
+one record on one backend; :mod:`.policy` is the run policy (finite
+differences or NumPy's reference, sampling, single precision, declared gaps)
+shared by ``ag-bridge conformance`` (:mod:`.cli`; ``python -m
+ag_bridge.conformance`` is the same command, printing the matrix for the
+installed backends), the pytest plugin (``pytest --pyargs ag_bridge.conformance
+--ag-bridge-backend=NAME``) and this repository's tests; ``ag-bridge fuzz``
+(:mod:`.fuzz`) checks random programs. docs/conformance.md says how.
 """
 
 from __future__ import annotations

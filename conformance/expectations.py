@@ -5,7 +5,7 @@ Each backend has one TOML file, ``conformance/expectations/<backend>.toml``
 one ``[[gap]]`` table::
 
     [[gap]]
-    op = "linalg.eig*"        # glob over the op's name, or a case id as it is: "matmul[2x3,3]"
+    op = "linalg.eig*"        # glob over the op's name or a case id ("matmul[2x3,*]": brackets are literal)
     dtype = "complex*"        # optional glob over float64, complex128, float32, complex64
     check = "native2"         # optional: forward, fd, second, native, native2, single
     kind = "xfail"            # see KINDS
@@ -51,8 +51,9 @@ class Gap:
 
     def matches(self, op: str, case_id: str, dtype: str, check: str) -> bool:
         """Whether this gap covers ``check`` of case ``case_id`` (of ``op``) in ``dtype``."""
-        if self.op not in (op, case_id) and not (  # a case id's brackets are no glob class
-                fnmatch.fnmatchcase(op, self.op) or fnmatch.fnmatchcase(case_id, self.op)):
+        pat = self.op.replace("[", "[[]")  # a case id's brackets are literal, not a glob class
+        if self.op not in (op, case_id) and not (
+                fnmatch.fnmatchcase(op, pat) or fnmatch.fnmatchcase(case_id, pat)):
             return False
         if not fnmatch.fnmatchcase(dtype, self.dtype):
             return False

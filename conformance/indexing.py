@@ -18,10 +18,9 @@ C = {"complex": True}
 # Torch rejects negative slice steps: reads, writes and gradients go through the plugin's
 # translation (Backend.getitem / setitem / index_set, xp._getitem in rules).
 # torch.autograd runs the raw case, where writing into a tensor also changes its views
-# (ag_bridge keeps value semantics), so it is no oracle for the aliased records
-ALIASED = {"complex": True, "native_skip": frozenset({"torch"})}
-# Dask refuses several index arrays next to slices or ``...`` ("nd fancy indexing")
-NO_DASK = {"complex": True, "skip": frozenset({"dask"})}
+# (ag_bridge keeps value semantics), so it is no oracle for the aliased records (declared in
+# expectations/torch.toml). Dask refuses several index arrays next to slices or ``...``
+# ("nd fancy indexing"; declared in expectations/dask.toml).
 
 
 def _ix(xp, *idx):
@@ -96,7 +95,7 @@ record(GI, lambda xp, x: x[xp.asarray([2, 0, 2])], (3, 4), label="int array, imp
 record(GI, lambda xp, x: x[:, xp.asarray([3, 0, 3])], (3, 4), label="slice and int array", **C)
 record(GI, lambda xp, x: x[1], (3, 4), label="int, implicit axes", **C)
 record(GI, lambda xp, x: x[xp.asarray([1, 0]), ..., xp.asarray([[2], [3]])], (2, 3, 4),
-       label="int arrays apart", **NO_DASK)
+       label="int arrays apart", **C)
 
 
 # ------------------------------------------------------------------ __setitem__
@@ -151,13 +150,13 @@ record(SI, _set(lambda xp: (1, xp.asarray([3, 0]))), (3, 4), (2,), label="int an
 record(SI, _set(lambda xp: (slice(-1, 0, -2), slice(1, None, -1))), (5, 3), (2, 2), label="negative steps",
        **C)
 record(SI, _set_aliased(lambda xp: (slice(None, None, -2), ...)), (5, 2), (3, 1), label="step -2, aliased",
-       **ALIASED)
+       **C)
 record(SI, _set_aliased(lambda xp: (slice(-1, 0, -2), slice(1, None, -1))), (5, 3), (2, 2),
-       label="negative steps, aliased", **ALIASED)
+       label="negative steps, aliased", **C)
 record(SI, _set_aliased(lambda xp: (slice(None, None, -1), 1)), (3, 2), (3,),
-       label="step -1 and int, aliased", **ALIASED)
+       label="step -1 and int, aliased", **C)
 record(SI, _set_aliased(lambda xp: _ix(xp, [2, 0], [1, 1])), (3, 2), (2,), label="two int arrays, aliased",
-       **ALIASED)
+       **C)
 record(SI, _set(lambda xp: ...), (2, 2), (2,), label="ellipsis", **C)
 record(SI, _set(lambda xp: xp.asarray([2, 0])), (3, 2), (2, 2), label="int array, implicit axes", **C)
 record(SI, _set(lambda xp: (slice(None), xp.asarray([1, 0]))), (3, 2), (3, 1), label="slice and int array",

@@ -19,8 +19,7 @@ from ._record import Input, record
 C = {"complex": True}
 # Dask lacks these forwards: det, slogdet, eig, eigvals, eigh, eigvalsh, pinv, matrix_power, cross (ag_bridge
 # raises "linalg.<op>() is not provided by backend 'dask'") and svd(full_matrices=True) of a non-square
-# matrix (the plugin says to pass full_matrices=False).
-NO_DASK = frozenset({"dask"})
+# matrix (the plugin says to pass full_matrices=False): declared in expectations/dask.toml.
 # Where jax.vjp, the oracle on jax, refuses a case (eig's eigenvectors, jax#2748; svd(full_matrices=True):
 # "JVP not implemented for full matrices"; det of a 0x0 matrix) the check compares with NumPy's gradients
 # only; tests/test_linalg_oracles.py runs eig on jax.
@@ -59,30 +58,26 @@ for _up in (False, True):
 
 # ---------------------------------------------------------------- det, slogdet, inv
 for _s in ((3, 3), (2, 3, 3), (1, 1), (4, 4)):
-    record("linalg.det", lambda xp, a: xp.linalg.det(_shift(xp, a)), Input(_s, -1.0, 1.0),
-           skip=NO_DASK, **C)
-    record("linalg.slogdet", lambda xp, a: tuple(xp.linalg.slogdet(_shift(xp, a))), Input(_s, -1.0, 1.0),
-           skip=NO_DASK, **C)
+    record("linalg.det", lambda xp, a: xp.linalg.det(_shift(xp, a)), Input(_s, -1.0, 1.0), **C)
+    record("linalg.slogdet", lambda xp, a: tuple(xp.linalg.slogdet(_shift(xp, a))), Input(_s, -1.0, 1.0), **C)
     record("linalg.inv", lambda xp, a: xp.linalg.inv(_shift(xp, a)), Input(_s, -1.0, 1.0), **C)
-record("linalg.det", lambda xp, a: xp.linalg.det(a), Input((0, 0)), label="0x0", skip=NO_DASK)
-record("linalg.det", lambda xp, a: xp.linalg.det(a), Input((3, 3), -2.0, 2.0), label="3x3 unshifted",
-       skip=NO_DASK, **C)
+record("linalg.det", lambda xp, a: xp.linalg.det(a), Input((0, 0)), label="0x0")
+record("linalg.det", lambda xp, a: xp.linalg.det(a), Input((3, 3), -2.0, 2.0), label="3x3 unshifted", **C)
 # singular matrices: the gradient is the adjugate (rank n-1) and 0 with a non-zero Hessian (rank n-2).
 # torch.autograd, the oracle on torch, gives 0 as det's gradient at a singular 2x2 matrix (the adjugate is
 # right; tests/test_linalg_degenerate.py checks ag_bridge on torch against cofactors): no oracle there.
 record("linalg.det", lambda xp, a: xp.linalg.det(a), _fixed([[1.0, 2.0], [2.0, 4.0]]),
-       label="singular rank 1 of 2", skip=NO_DASK, native_skip=frozenset({"torch"}), **C)
+       label="singular rank 1 of 2", **C)
 record("linalg.det", lambda xp, a: xp.linalg.det(a),
-       _fixed([[1.0, 2.0, 3.0], [2.0, 1.0, 0.5], [3.0, 3.0, 3.5]]), label="singular rank 2 of 3",
-       skip=NO_DASK)
+       _fixed([[1.0, 2.0, 3.0], [2.0, 1.0, 0.5], [3.0, 3.0, 3.5]]), label="singular rank 2 of 3")
 # rank 1 of 3 has two zero singular values: the second derivative through the SVD adjugate is exact
 # where LAPACK splits that tie by rounding and NaN where it returns it exactly (0/0), so only the first
 # order is a record; tests/test_linalg_degenerate.py accepts either at second order.
 record("linalg.det", lambda xp, a: xp.linalg.det(a),
        _fixed([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, -2.0, -3.0]]), label="singular rank 1 of 3",
-       skip=NO_DASK, second_order=False)
+       second_order=False)
 record("linalg.slogdet", lambda xp, a: tuple(xp.linalg.slogdet(a)), _fixed([[-2.0, 1.0], [0.5, 1.5]]),
-       label="negative det", skip=NO_DASK, **C)
+       label="negative det", **C)
 
 # ---------------------------------------------------------------- solve (the standard's shape rules)
 for _a, _b in (((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), (2, 3, 1)),
@@ -93,12 +88,11 @@ for _a, _b in (((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), 
 # ---------------------------------------------------------------- eigh, eigvalsh
 for _s in ((3, 3), (2, 4, 4), (1, 1)):
     record("linalg.eigh", lambda xp, a: (lambda r: (r[0], _abs2(xp, r[1])))(xp.linalg.eigh(_herm(xp, a))),
-           _spd(*_s), label=f"{'x'.join(map(str, _s))} values,|V|^2", skip=NO_DASK, **C)
-    record("linalg.eigvalsh", lambda xp, a: xp.linalg.eigvalsh(_herm(xp, a)), _spd(*_s), skip=NO_DASK, **C)
+           _spd(*_s), label=f"{'x'.join(map(str, _s))} values,|V|^2", **C)
+    record("linalg.eigvalsh", lambda xp, a: xp.linalg.eigvalsh(_herm(xp, a)), _spd(*_s), **C)
 record("linalg.eigh", lambda xp, a: (lambda r: xp.matmul(r[1] * xp.exp(r[0])[..., None, :], _mh(xp, r[1])))(
-    xp.linalg.eigh(_herm(xp, a))), _spd(3, 3), label="V exp(L) V^H", skip=NO_DASK, **C)
-record("linalg.eigh", lambda xp, a: xp.linalg.eigh(_herm(xp, a))[0], _spd(3, 3), label="values only",
-       skip=NO_DASK, **C)
+    xp.linalg.eigh(_herm(xp, a))), _spd(3, 3), label="V exp(L) V^H", **C)
+record("linalg.eigh", lambda xp, a: xp.linalg.eigh(_herm(xp, a))[0], _spd(3, 3), label="values only", **C)
 
 # Regression (issue 10, jvp through the vectors was ~1e-17): the vector cotangent is exactly zero at the
 # sample but not nearby (a recorded zero, as jvp's double-VJP feeds), so the second order needs the vector
@@ -112,21 +106,19 @@ def _zero_here(xp, a):
 
 
 record("linalg.eigh", lambda xp, a: xp.linalg.eigh(_herm(xp, a))[1] ** 2 * _zero_here(xp, a),
-       _fixed(_EQ_DIAG), label="vector cotangent zero at the sample", skip=NO_DASK)
+       _fixed(_EQ_DIAG), label="vector cotangent zero at the sample")
 
 # ---------------------------------------------------------------- eig, eigvals (complex output)
 for _s in ((3, 3), (2, 4, 4), (1, 1)):
     record("linalg.eig", lambda xp, a: (lambda r: (r[0], _abs2(xp, r[1])))(xp.linalg.eig(a)),
-           Input(_s), label=f"{'x'.join(map(str, _s))} values,|V|^2", skip=NO_DASK, **C)
+           Input(_s), label=f"{'x'.join(map(str, _s))} values,|V|^2", **C)
     # native2 not on jax: eigvals' JVP goes through eig's eigenvectors, whose derivative (needed for the
     # second order) JAX refuses unless enable_eigvec_derivs=True (jax#2748); torch's double backward checks it
-    record("linalg.eigvals", lambda xp, a: xp.linalg.eigvals(a), Input(_s), skip=NO_DASK,
-           native2_skip=frozenset({"jax"}), **C)
-record("linalg.eig", lambda xp, a: xp.linalg.eig(a)[0], Input((3, 3)), label="values only",
-       skip=NO_DASK, **C)
+    record("linalg.eigvals", lambda xp, a: xp.linalg.eigvals(a), Input(_s), **C)
+record("linalg.eig", lambda xp, a: xp.linalg.eig(a)[0], Input((3, 3)), label="values only", **C)
 record("linalg.eig", lambda xp, a: _abs2(xp, xp.linalg.eig(a)[1]) * _zero_here(xp, a),
        _fixed([[1.0, 2.0, 0.5], [-0.5, 1.0, 3.0], [1.5, 0.25, 2.0]]),
-       label="vector cotangent zero at the sample", skip=NO_DASK)
+       label="vector cotangent zero at the sample")
 
 # ---------------------------------------------------------------- svd, svdvals
 
@@ -141,8 +133,7 @@ def _svd_loss(xp, a, full):
 for _s in ((4, 3), (3, 4), (3, 3), (2, 4, 3), (1, 3)):
     for _full in (False, True):
         record("linalg.svd", lambda xp, a, f=_full: _svd_loss(xp, a, f), Input(_s),
-               label=f"{'x'.join(map(str, _s))},full_matrices={_full}",
-               skip=NO_DASK if _full and _s[-1] != _s[-2] else frozenset(), **C)
+               label=f"{'x'.join(map(str, _s))},full_matrices={_full}", **C)
     record("linalg.svdvals", lambda xp, a: xp.linalg.svdvals(a), Input(_s), **C)
 record("linalg.svd", lambda xp, a: xp.linalg.svd(a, full_matrices=False)[1], Input((4, 3)),
        label="values only", **C)
@@ -175,9 +166,9 @@ record("linalg.qr", lambda xp, a: tuple(xp.linalg.qr(a, mode="complete")), Input
 
 # ---------------------------------------------------------------- pinv
 for _s in ((4, 3), (3, 4), (2, 3, 3), (3, 3)):
-    record("linalg.pinv", lambda xp, a: xp.linalg.pinv(a), Input(_s), skip=NO_DASK, **C)
+    record("linalg.pinv", lambda xp, a: xp.linalg.pinv(a), Input(_s), **C)
 record("linalg.pinv", lambda xp, b, c: xp.linalg.pinv(xp.matmul(b, c), rtol=1e-8), Input((4, 2)),
-       Input((2, 3)), label="constant rank 2 of 4x3", skip=NO_DASK,
+       Input((2, 3)), label="constant rank 2 of 4x3",
        single=False, **C)  # in single precision the zero singular value rounds to about the cutoff
 
 # ---------------------------------------------------------------- matrix_norm, vector_norm
@@ -201,13 +192,13 @@ record("linalg.vector_norm", lambda xp, a: xp.linalg.vector_norm(a, axis=1), Inp
 for _n in (1, 2, 3, 5, 0, -1, -3):
     for _s in ((3, 3), (2, 2, 2)):
         record("linalg.matrix_power", lambda xp, a, n=_n: xp.linalg.matrix_power(_shift(xp, a, 1.0), n),
-               Input(_s, -0.5, 0.5), label=f"{'x'.join(map(str, _s))},n={_n}", skip=NO_DASK, **C)
+               Input(_s, -0.5, 0.5), label=f"{'x'.join(map(str, _s))},n={_n}", **C)
 
 # ---------------------------------------------------------------- cross, outer, trace, diagonal
 for _a, _b, _ax in (((3,), (3,), -1), ((2, 3), (3,), -1), ((4, 3), (1, 3), -1), ((3, 2), (3, 2), -2),
                     ((2, 3, 4), (3, 4), -2)):
     record("linalg.cross", lambda xp, a, b, ax=_ax: xp.linalg.cross(a, b, axis=ax), Input(_a), Input(_b),
-           label=f"{'x'.join(map(str, _a))},{'x'.join(map(str, _b))},axis={_ax}", skip=NO_DASK, **C)
+           label=f"{'x'.join(map(str, _a))},{'x'.join(map(str, _b))},axis={_ax}", **C)
 
 for _a, _b in (((3,), (4,)), ((1,), (2,)), ((0,), (3,))):
     record("linalg.outer", lambda xp, a, b: xp.linalg.outer(a, b), Input(_a), Input(_b), **C)

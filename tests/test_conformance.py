@@ -4,83 +4,52 @@ second order, and the library's own autodiff where it has one."""
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 import pytest
-from ag_bridge.conformance import RECORDS, all_cases, check_case, check_single
+from ag_bridge.conformance import RECORDS, all_cases, check_case, check_single, policy
+from ag_bridge.conformance.expectations import load as load_expectations
 
 import ag_bridge
+from ag_bridge import _backends
 from ag_bridge._registry import RULES
 
 from .conftest import BACKENDS, on_backend
 
 CASES = all_cases()
-# NumPy and array-api-strict are checked against finite differences; the other
-# backends against NumPy's (already checked) gradients and Hessian-vector
-# products, and against their own autodiff -- the same numbers, much faster.
-FD_BACKENDS = ("numpy", "array_api_strict")
-_REFERENCE: dict = {}
+COMPLEX = [c for c in CASES if c.complex]
+# the run policy (finite differences or NumPy's reference, sampling, single precision, declared
+# gaps) lives in the package: ag_bridge.conformance.policy, shared with `ag-bridge conformance`
+SAMPLED = policy.sampled()
+FIRST_REAL, FIRST_COMPLEX = policy.first_cases(CASES), policy.first_cases(COMPLEX)
+_REFERENCE = policy.Reference()
+_EXPECTED: dict = {}
 
 
-def _reference(case, dtype):
-    key = (case.id, id(case), np.dtype(dtype).name)
-    if key not in _REFERENCE:
-        with on_backend("numpy"):
-            _REFERENCE[key] = check_case(case, "numpy", dtype, native=False)
-    return _REFERENCE[key]
-
-
-def _check(case, name, dtype):
-    ref = None if name in FD_BACKENDS else _reference(case, dtype)
-    with on_backend(name):
-        res = check_case(case, name, dtype, reference=ref)
-        if case.single and res.ok:  # float32/complex64 against this backend's checked gradients
-            res.errors["single"] = check_single(case, name, res)
-    if name == "numpy" and res.ok:
-        _REFERENCE[(case.id, id(case), np.dtype(dtype).name)] = res
-    return res
-
-
-# JAX and Dask dispatch eagerly op by op (slow): CI checks the first case of
-# every op there; AG_BRIDGE_FULL_CONFORMANCE=1 runs every case on them too.
-SAMPLED = () if os.environ.get("AG_BRIDGE_FULL_CONFORMANCE") else ("jax", "dask")
-
-
-def _firsts(cases):
-    seen, out = set(), set()
-    for c in cases:
-        if c.op not in seen:
-            seen.add(c.op)
-            out.add(id(c))
-    return out
-
-
-def _skip(case, name, firsts=None):
-    if name in case.skip:
-        pytest.skip(f"backend '{name}' lacks the forward of {case.op}")
-    if name in SAMPLED and firsts is not None and id(case) not in firsts:
+def _run(case, name, dtypes, firsts):
+    if name in SAMPLED and id(case) not in firsts:
         pytest.skip(f"sampled on '{name}' (set AG_BRIDGE_FULL_CONFORMANCE=1 for every case)")
+    exp = _EXPECTED.setdefault(name, load_expectations(name))
+    with on_backend(name):
+        cells = policy.run_case(case, name, dtypes, exp=exp, reference=_REFERENCE,
+                                device=_backends.get_device())
+    if cells and all(c.status == "not-provided" for c in cells):
+        pytest.skip(f"not provided: {cells[0].reason}")
+    bad = [c for c in cells if c.status in policy.FAILING]
+    assert not bad, f"{case.id} on {name}: " + "; ".join(
+        f"{c.dtype} {c.check} {c.status}: {c.message}" for c in bad)
 
 
 @pytest.mark.parametrize("name", BACKENDS)
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_real(case, name):
-    _skip(case, name, FIRST_REAL)
-    res = _check(case, name, np.float64)
-    assert res.ok, f"{case.id} on {name}: {res.report()}"
-
-
-COMPLEX = [c for c in CASES if c.complex]
-FIRST_REAL, FIRST_COMPLEX = _firsts(CASES), _firsts(COMPLEX)
+    _run(case, name, ("float64", "float32"), FIRST_REAL)
 
 
 @pytest.mark.parametrize("name", BACKENDS)
 @pytest.mark.parametrize("case", COMPLEX, ids=[c.id for c in COMPLEX])
 def test_complex(case, name):
-    _skip(case, name, FIRST_COMPLEX)
-    res = _check(case, name, np.complex128)
-    assert res.ok, f"{case.id} (complex128) on {name}: {res.report()}"
+    _run(case, name, ("complex128", "complex64"), FIRST_COMPLEX)
 
 
 # -- the second-order native oracle (native2) is really run, and catches a wrong Hessian ----------------

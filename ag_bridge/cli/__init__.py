@@ -8,6 +8,9 @@ in ``ag-bridge --help``, the whole of it the description of
     def add_arguments(parser: argparse.ArgumentParser) -> None: ...
     def run(args: argparse.Namespace) -> int: ...          # the exit status
 
+A command with options of its own parser (``conformance``, ``fuzz``) instead
+has ``main(argv) -> int`` and a one-line ``SUMMARY``; it gets the arguments after its name as they are.
+
 Bad input ends with one line on stderr, never a traceback: a command raises
 :class:`CommandError` (or lets a ValueError/ImportError of ag_bridge through);
 a closed pipe (``ag-bridge demo | head``) ends the command quietly.
@@ -30,6 +33,8 @@ __all__ = ["COMMANDS", "CommandError", "main"]
 COMMANDS: dict[str, str] = {
     "demo": "ag_bridge.cli.demo",
     "backends": "ag_bridge.cli.backends",
+    "conformance": "ag_bridge.conformance.cli",
+    "fuzz": "ag_bridge.conformance.fuzz_cli",
 }
 
 _BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a command cut off by `| head`
@@ -46,6 +51,9 @@ def build_parser(prog: str = "ag-bridge") -> argparse.ArgumentParser:
     for name, modname in COMMANDS.items():
         mod = import_module(modname)
         doc = (mod.__doc__ or name).strip()
+        if not hasattr(mod, "add_arguments"):  # parses its own options: main(argv)
+            sub.add_parser(name, help=getattr(mod, "SUMMARY", name), add_help=False)
+            continue
         p = sub.add_parser(name, help=doc.splitlines()[0].rstrip("."), description=doc,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
@@ -55,6 +63,15 @@ def build_parser(prog: str = "ag-bridge") -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, prog: str = "ag-bridge") -> int:
     """Entry point of ``ag-bridge``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        mod = import_module(COMMANDS[argv[0]])
+        if not hasattr(mod, "add_arguments"):
+            try:
+                return mod.main(argv[1:])
+            except BrokenPipeError:
+                _silence_stdout()
+                return _BROKEN_PIPE
     args = build_parser(prog).parse_args(argv)
     try:
         status = args._run(args)
