@@ -90,9 +90,16 @@ def settled_zero(xp, g, axis: int):
     recorded dummies), so a term built from it may not be dropped whatever its value.
     """
     z = xp.all(g == 0, axis=axis)
-    if getattr(g, "_node", None) is not None:
+    if _recorded(g):
         z = xp.zeros_like(z)
     return z
+
+
+def _recorded(a) -> bool:
+    """Whether ``a`` is an ag_bridge Array with a node (part of a graph being recorded)."""
+    from .._array import Array  # lazy: the engine imports the rules
+
+    return isinstance(a, Array) and a._node is not None
 
 
 def _pairs(z):
