@@ -114,6 +114,8 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
         for n in order:
             g = grads.pop(n, None)
             if g is None:
+                if type(n) is Leaf and n.grad_req == "write":  # in the graph, but every path
+                    leaves.append((n, n.backend.zeros_like(n.grad._data)))  # was cut: zero
                 continue
             if targets is not None and n in targets:
                 found[targets[n]] = g

@@ -225,6 +225,19 @@ def test_full_overwrite_cuts_nan_partials(xp, backend, key):
     np.testing.assert_allclose(x.grad.asnumpy(), 4 * np.array([1.0, 2.0, 3.0]))  # d(2x^2)/dx
 
 
+def test_full_overwrite_zeroes_a_leaf_it_cut_off(xp):
+    x, c = arr(xp, [1.0, 2.0]), arr(xp, [3.0, 4.0])
+    x.attach_grad()
+    with autograd.record():
+        (x * x).sum().backward()  # a first backward fills x.grad
+    with autograd.record():
+        y = x * 2
+        y[...] = c  # x no longer reaches the head
+        z = xp.sum(y)
+    z.backward()
+    np.testing.assert_array_equal(x.grad.asnumpy(), [0.0, 0.0])  # 'write': d z / d x = 0
+
+
 def test_partial_overwrite_sends_exact_zeros(xp):
     x = arr(xp, [1.0, 2.0, 3.0])
     x.attach_grad()
