@@ -385,6 +385,21 @@ def test_native_vjp_complex_convention(bname):
         np.testing.assert_allclose(x.grad.asnumpy(), b.to_numpy(g))
 
 
+@pytest.mark.parametrize("bname", [n for n in BACKENDS if n in ("torch", "jax")])
+def test_native_hvp_complex_convention(bname):
+    """native_hvp differentiates M(z) = sum(Re(g(z) * w)), g = native_vjp, in PyTorch's convention.
+
+    For z*z with cotangent v, g = v conj(2z) and M = 2 sum(Re(conj(z) v w)), whose gradient
+    dM/dRe z + i dM/dIm z is 2 v w (JAX's own is its conjugate: the plugin conjugates it).
+    """
+    b = ag_bridge.load_backend(bname)
+    with x64():
+        z = b.asarray(np.array([1 + 2j, -0.5 + 0.25j]))
+        v, w = np.array([1.0 + 0j, 2.0 - 1j]), np.array([0.5 - 2j, -1.0 + 1j])
+        (h,) = b.native_hvp(lambda a: a * a, (z,), (b.asarray(v),), (b.asarray(w),))
+        np.testing.assert_allclose(b.to_numpy(h), 2 * v * w)
+
+
 @pytest.mark.parametrize("bname", BACKENDS)
 def test_index_add_accumulates_duplicates(bname):
     """The scatter-add behind indexing VJPs, called directly on raw arrays."""

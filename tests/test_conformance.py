@@ -9,6 +9,7 @@ import os
 import numpy as np
 import pytest
 from ag_bridge.conformance import RECORDS, all_cases, check_case, check_single
+from ag_bridge.conformance.expectations import load as load_expectations
 
 import ag_bridge
 from ag_bridge._registry import RULES
@@ -21,6 +22,7 @@ CASES = all_cases()
 # products, and against their own autodiff -- the same numbers, much faster.
 FD_BACKENDS = ("numpy", "array_api_strict")
 _REFERENCE: dict = {}
+_EXPECTED: dict = {}
 
 
 def _reference(case, dtype):
@@ -32,14 +34,35 @@ def _reference(case, dtype):
 
 
 def _check(case, name, dtype):
-    ref = None if name in FD_BACKENDS else _reference(case, dtype)
+    exp = _EXPECTED.setdefault(name, load_expectations(name))
+    dt, orig = np.dtype(dtype).name, case
+    for chk, attr in (("native", "native_skip"), ("native2", "native2_skip")):  # declared no-oracle
+        gap = exp.find(case.op, case.id, dt, chk)
+        if gap is not None and gap.kind == "no-oracle":
+            case = dataclasses.replace(case, **{attr: getattr(case, attr) | {name}})
+    ref = None if name in FD_BACKENDS else _reference(orig, dtype)
     with on_backend(name):
         res = check_case(case, name, dtype, reference=ref)
+        xfails = _declared_failures(res, exp, dt)
         if case.single and res.ok:  # float32/complex64 against this backend's checked gradients
             res.errors["single"] = check_single(case, name, res)
-    if name == "numpy" and res.ok:
-        _REFERENCE[(case.id, id(case), np.dtype(dtype).name)] = res
-    return res
+    if name == "numpy" and res.ok and not xfails:
+        _REFERENCE[(orig.id, id(orig), dt)] = res
+    return res, xfails
+
+
+def _declared_failures(res, exp, dt):
+    """Take the checks declared ``xfail`` (conformance/expectations/<backend>.toml) out of
+    ``res.errors``; each must fail (an unexpected pass is an error). Their reasons."""
+    out = []
+    for chk, (ratio, _) in list(res.errors.items()):
+        gap = exp.find(res.case.op, res.case.id, dt, "fd" if chk == "cross" else chk)
+        if gap is not None and gap.kind == "xfail":
+            assert ratio > 1.0, f"{res.case.id} {dt} {chk} on {res.backend}: unexpected pass of a " \
+                                f"declared gap ({gap.source}): {gap.reason}"
+            del res.errors[chk]
+            out.append(f"{chk}: {gap.reason} ({gap.source})")
+    return out
 
 
 # JAX and Dask dispatch eagerly op by op (slow): CI checks the first case of
@@ -67,8 +90,10 @@ def _skip(case, name, firsts=None):
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_real(case, name):
     _skip(case, name, FIRST_REAL)
-    res = _check(case, name, np.float64)
+    res, xfails = _check(case, name, np.float64)
     assert res.ok, f"{case.id} on {name}: {res.report()}"
+    if xfails:
+        pytest.xfail("; ".join(xfails))
 
 
 COMPLEX = [c for c in CASES if c.complex]
@@ -79,8 +104,10 @@ FIRST_REAL, FIRST_COMPLEX = _firsts(CASES), _firsts(COMPLEX)
 @pytest.mark.parametrize("case", COMPLEX, ids=[c.id for c in COMPLEX])
 def test_complex(case, name):
     _skip(case, name, FIRST_COMPLEX)
-    res = _check(case, name, np.complex128)
+    res, xfails = _check(case, name, np.complex128)
     assert res.ok, f"{case.id} (complex128) on {name}: {res.report()}"
+    if xfails:
+        pytest.xfail("; ".join(xfails))
 
 
 # -- the second-order native oracle (native2) is really run, and catches a wrong Hessian ----------------
@@ -97,7 +124,7 @@ def test_native2_runs(op, name):
         cplx = check_case(case, name, np.complex128) if case.complex else None
         opted = check_case(dataclasses.replace(case, native2_skip=frozenset({name})), name)
     assert "native2" in res.errors and res.ok, res.report()
-    assert cplx is None or "native2" not in cplx.errors  # real float dtypes only
+    assert cplx is None or ("native2" in cplx.errors and cplx.ok), cplx.report()  # complex too
     assert "native" in opted.errors and "native2" not in opted.errors
 
 
@@ -119,10 +146,11 @@ def test_native2_catches_a_wrong_second_derivative(name, monkeypatch):
 
 # -- the single-precision check compares with the double-precision gradients --------------------------
 
-def test_single_precision_check_flags_a_wrong_gradient():
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128], ids=["float32", "complex64"])
+def test_single_precision_check_flags_a_wrong_gradient(dtype):
     case = RECORDS["tanh"][0]
     with on_backend("numpy"):
-        ref = check_case(case, "numpy", native=False)
+        ref = check_case(case, "numpy", dtype, native=False)
         ok, _ = check_single(case, "numpy", ref)
         assert ok <= 1.0
         bad = dataclasses.replace(ref, grads=[g * (1 + 1e-2) for g in ref.grads])
