@@ -60,6 +60,10 @@ class Case:
     # also checked in single precision (float32/complex64 against float64/complex128);
     # False only where rounding the inputs changes the answer (say why where it is set)
     single: bool = True
+    # the gradient the conventions of docs/semantics.md give, where central differences
+    # cannot (a kink such as clip's bounds): ``expected(xs, vs)`` -> one NumPy gradient per
+    # input, from the inputs and output cotangents; the ``fd`` check compares with it
+    expected: Callable | None = None
 
     @property
     def id(self) -> str:
@@ -91,7 +95,9 @@ def _shapes(inputs: tuple) -> str:
 
 
 _UNARY_SHAPES = ((3, 4), (), (0,), (2, 1, 3))
-_BINARY_SHAPES = (((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (4,)), ((0, 2), (2,)))
+# broadcasting both ways: a missing leading axis and a size-1 axis on either side
+_BINARY_SHAPES = (((2, 3), (2, 3)), ((2, 3), (3,)), ((3,), (2, 3)), ((2, 1), (1, 3)), ((1, 3), (4, 1)),
+                  ((), (4,)), ((0, 2), (2,)))
 
 
 def unary(op: str, low: float = -2.0, high: float = 2.0, kind: str = "uniform", **opts: Any) -> None:

@@ -4,22 +4,29 @@ Checks (each returns the worst error relative to its tolerance; ok when <= 1):
 
 * ``fd``: ag_bridge's VJP against central finite differences in float64 (for
   complex inputs, in the real and the imaginary direction: the
-  conjugate-Wirtinger gradient dL/dRe + i dL/dIm);
-* ``second``: the gradient of <grad f, w> (create_graph=True) against finite
-  differences of the first-order gradient;
+  conjugate-Wirtinger gradient dL/dRe + i dL/dIm); a record with
+  ``expected`` (a kink whose convention central differences do not give:
+  clip at its bounds) is compared with that analytic gradient instead;
+* ``second``: the gradient of M = sum(Re(grad f * w)) (grad f from
+  create_graph=True; ``w`` random directions, complex for complex inputs)
+  against finite differences of M in the real and imaginary directions --
+  the same convention as the first order, so real and complex inputs are
+  checked alike;
 * ``native``: against the library's own autodiff (torch.autograd, jax.vjp)
   running the same case on raw arrays, where the backend has one;
 * ``native2``: the same Hessian-vector product as ``second`` (same output
   cotangents ``v``, same directions ``w``) against the library's own double
   backward (``Backend.native_hvp``: torch.autograd.grad with
-  create_graph=True, nested jax.vjp), for real float inputs of cases with
-  ``second_order``, where the backend has one; tolerance 10x the case's, as
-  ``second`` against a reference backend. ``Case.native_skip`` turns off
-  both native checks, ``Case.native2_skip`` only this one (the library's own
-  second order is missing or wrong there). A library that cannot run the case
-  under autodiff at all (``native_vjp`` raises) is no oracle for either order;
-  one whose first order runs but whose double backward raises fails
-  ``native2`` (opt the case out with a reason).
+  create_graph=True, nested jax.vjp conjugated into PyTorch's convention),
+  for real and complex inputs of cases with ``second_order``, where the
+  backend has one; tolerance 10x the case's, as ``second`` against a
+  reference backend. ``Case.native_skip`` turns off both native checks,
+  ``Case.native2_skip`` only this one (the library's own second order is
+  missing or wrong there); so does a ``no-oracle`` gap of
+  conformance/expectations/<backend>.toml. A library that cannot run the
+  case under autodiff at all (``native_vjp`` raises) is no oracle for either
+  order; one whose first order runs but whose double backward raises fails
+  ``native2`` (declare it, with a reason).
 
 :func:`check_single` adds the single-precision check: the same inputs and
 cotangents, rounded to float32/complex64, give gradients of that dtype that
@@ -151,24 +158,25 @@ def check_case(case: Case, backend: Any, dtype: Any = np.float64, second_order: 
     if reference is not None:
         res.errors["cross"] = _compare(res.grads, reference.grads, case)
     elif fd:
-        ref = _fd(lambda ys: _loss(_forward(case, b, ys), vs), xs, case.eps)
+        ref = (case.expected(xs, vs) if case.expected is not None else
+               _fd(lambda ys: _loss(_forward(case, b, ys), vs), xs, case.eps))
         res.errors["fd"] = _compare(res.grads, ref, case)
     ws: list = []  # directions of the Hessian-vector product (second, native2)
-    if second_order and case.second_order and np.dtype(dtype).kind == "f":
+    if second_order and case.second_order and np.dtype(dtype).kind in "fc":
         ws = [_draw(rng, x) for x in xs]
         res.hvp = _hvp(case, b, xs, vs, ws)
         if reference is not None:
             if reference.hvp is not None:
                 res.errors["second"] = _compare(res.hvp, reference.hvp, case, scale=10.0)
         else:
-            ref = _fd(lambda ys: float(sum(np.sum(g * w) for g, w in
+            ref = _fd(lambda ys: float(sum(np.sum(np.real(g * w)) for g, w in
                                            zip(gradients(case, b, ys, vs), ws))), xs, case.eps)
             res.errors["second"] = _compare(res.hvp, ref, case, scale=100.0)
     if native and b.name not in case.native_skip:
         nat = _native(case, b, xs, vs)
         if nat is not None:
             res.errors["native"] = _compare(res.grads, nat, case)
-            # the HVP exists only for real float dtypes and second-order cases (see above)
+            # the HVP exists only for second-order cases (see above)
             if res.hvp is not None and b.name not in case.native2_skip:
                 nat2 = _native2(case, b, xs, vs, ws)
                 if nat2 is not None:
@@ -238,7 +246,8 @@ def _hvp(case: Case, b: Any, xs: list, vs: list, ws: list) -> list:
         xp = b.namespace
         m = None
         for g, w in zip(gs, ws):
-            t = xp.sum(g * ag_bridge.asarray(w, backend=b))
+            gw = g * ag_bridge.asarray(w, backend=b)
+            t = xp.sum(xp.real(gw) if np.iscomplexobj(w) else gw)
             m = t if m is None else m + t
     if m is None or m._node is None:
         return [np.zeros_like(x) for x in xs]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ._record import Input, binary, record, unary
+import numpy as np
+
+import ag_bridge
+
+from ._record import Input, binary, getattr_path, record, unary
 
 C = {"complex": True}
 
@@ -69,3 +73,72 @@ record("clip", lambda xp, x, lo, hi: xp.clip(x, lo, hi),
        Input((6,), kind="fixed", values=[1.0, 1.0, -1.0, 0.8, -1.0, 1.0]),
        Input((6,), kind="fixed", values=[-1.0, -1.2, 1.0, 0.2, 0.0, 2.0]),
        label="min > max", skip=frozenset({"array_api_strict"}))
+
+
+# -- ties and bounds: the conventions of docs/semantics.md -------------------------------------------
+# maximum/minimum at exact two-way ties, broadcast along a leading axis and against a Python scalar:
+# central differences give the split gradient exactly at a two-way tie (f(t + e) - f(t - e) = e, half
+# the step), so the fd check tests "ties split equally". Piecewise linear: no second order (0 off the
+# ties, undefined on them). maximum(x, x) = x whatever the split: its gradient is 1 (0.5 + 0.5).
+_TIE_X = Input((3,), kind="fixed", values=[0.5, -1.0, 2.0])
+_TIE_Y = Input((2, 3), kind="fixed", values=[[0.5, 0.0, 2.0], [1.0, -1.0, -3.0]])
+for _op in ("maximum", "minimum"):
+    _get = getattr_path(_op)
+    record(_op, lambda xp, x, y, f=_get: f(xp)(x, y), _TIE_X, _TIE_Y, label="ties,3 vs 2x3",
+           second_order=False)
+    record(_op, lambda xp, x, y, f=_get: f(xp)(x, y), _TIE_Y, _TIE_X, label="ties,2x3 vs 3",
+           second_order=False)
+    record(_op, lambda xp, x, f=_get: f(xp)(x, 0.5), _TIE_X, label="ties,x,0.5", second_order=False)
+    record(_op, lambda xp, x, f=_get: f(xp)(x, x), (2, 3), label="x,x")
+
+
+# clip passes the gradient at its bounds, where central differences give half of it: the records'
+# reference is the convention (``expected``): x gets the cotangent where lo <= x <= hi, an array
+# bound where x is strictly outside it (summed over its broadcast axes)
+def _sum_to(a: np.ndarray, shape: tuple) -> np.ndarray:
+    """``a`` summed down to ``shape`` (NumPy broadcasting undone; the records' own reference)."""
+    a = a.sum(axis=tuple(range(a.ndim - len(shape))))
+    return a.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True).reshape(shape)
+
+
+def _clip_expected(lo: float | None, hi: float | None):
+    def expected(xs: list, vs: list) -> list:
+        x, v = xs[0], vs[0]
+        low = xs[1] if len(xs) > 1 else (-np.inf if lo is None else lo)
+        high = xs[2] if len(xs) > 2 else (np.inf if hi is None else hi)
+        out = [_sum_to(v * ((x >= low) & (x <= high)), x.shape)]
+        if len(xs) > 1:
+            out += [_sum_to(v * (x < low), xs[1].shape), _sum_to(v * (x > high), xs[2].shape)]
+        return out
+    return expected
+
+
+_AT_BOUNDS = Input((2, 4), kind="fixed", values=[[-1.0, 1.0, 0.5, -2.0], [2.0, -1.0, 1.0, 0.0]])
+record("clip", lambda xp, x: xp.clip(x, -1.0, 1.0), _AT_BOUNDS, label="at scalar bounds",
+       expected=_clip_expected(-1.0, 1.0), second_order=False)
+record("clip", lambda xp, x: xp.clip(x, max=0.5), Input((3,), kind="fixed", values=[0.5, 1.0, -1.0]),
+       label="at max only", expected=_clip_expected(None, 0.5), second_order=False)
+record("clip", lambda xp, x, lo, hi: xp.clip(x, lo, hi), _AT_BOUNDS,
+       Input((4,), kind="fixed", values=[-1.0, -1.0, 0.5, -1.5]),
+       Input((2, 1), kind="fixed", values=[[1.0], [1.0]]), label="at array bounds,broadcast",
+       expected=_clip_expected(None, None), second_order=False)
+
+# -- create_graph through a head gradient that is itself recorded ------------------------------------
+# pull(u) = J(x)^H u by ag_bridge.vjp, differentiated in x and in the cotangent u: the gradient in u
+# flows only through the head gradient of the inner backward. ag_bridge's own API (no library
+# oracle: on raw arrays the function says so and the native check has nothing to compare)
+
+
+def _pulled(f, n: int):
+    def fn(xp, *args):
+        if not isinstance(args[0], ag_bridge.Array):
+            raise NotImplementedError("ag_bridge.vjp of raw library arrays")
+        _, pull = ag_bridge.vjp(lambda *a: f(xp, *a), *args[:n])
+        out = pull(args[n] if n + 1 == len(args) else tuple(args[n:]))
+        return out if n > 1 else out[0]
+    return fn
+
+
+record("exp", _pulled(lambda xp, x: xp.exp(x), 1), (2, 3), (2, 3), label="vjp,recorded cotangent", **C)
+record("multiply", _pulled(lambda xp, a, b: a * b, 2), (3,), (2, 3), (2, 3),
+       label="vjp,recorded cotangent,broadcast", **C)

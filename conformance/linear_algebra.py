@@ -57,3 +57,12 @@ record("matrix_transpose", lambda xp, x: xp.matrix_transpose(x), (2, 3, 4), **C)
 record("matrix_transpose", lambda xp, x: x.mT, (2, 1, 3), label=".mT", **C)
 record("matrix_transpose", lambda xp, x: xp.matrix_transpose(x), (0, 2), **C)
 record("linalg.matrix_transpose", lambda xp, x: xp.linalg.matrix_transpose(x), (2, 3, 4), **C)
+
+# matmul with a square operand on either side and on both (a dropped or extra transpose of either
+# argument's cotangent keeps the shapes right only there), 2-D and batched with broadcast batch dims
+record("matmul", MM, (3, 3), (3, 2), label="square,2-D", **C)
+record("matmul", MM, (2, 3), (3, 3), label="2-D,square", **C)
+record("matmul", MM, (3, 3), (3, 3), label="square,square", **C)
+record("matmul", MM, (2, 3, 3), (2, 3, 4), label="batched square,batched", **C)
+record("matmul", MM, (2, 4, 3), (3, 3), label="batched,square", **C)
+record("matmul", MM, (2, 1, 3, 3), (4, 3, 3), label="batched square,broadcast batched square", **C)

@@ -66,7 +66,7 @@ def test_native2_runs(op, name):
         cplx = check_case(case, name, np.complex128) if case.complex else None
         opted = check_case(dataclasses.replace(case, native2_skip=frozenset({name})), name)
     assert "native2" in res.errors and res.ok, res.report()
-    assert cplx is None or "native2" not in cplx.errors  # real float dtypes only
+    assert cplx is None or ("native2" in cplx.errors and cplx.ok), cplx.report()  # complex too
     assert "native" in opted.errors and "native2" not in opted.errors
 
 
@@ -88,10 +88,11 @@ def test_native2_catches_a_wrong_second_derivative(name, monkeypatch):
 
 # -- the single-precision check compares with the double-precision gradients --------------------------
 
-def test_single_precision_check_flags_a_wrong_gradient():
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128], ids=["float32", "complex64"])
+def test_single_precision_check_flags_a_wrong_gradient(dtype):
     case = RECORDS["tanh"][0]
     with on_backend("numpy"):
-        ref = check_case(case, "numpy", native=False)
+        ref = check_case(case, "numpy", dtype, native=False)
         ok, _ = check_single(case, "numpy", ref)
         assert ok <= 1.0
         bad = dataclasses.replace(ref, grads=[g * (1 + 1e-2) for g in ref.grads])
