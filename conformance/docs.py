@@ -6,7 +6,8 @@ The results of every first-party backend live in ``docs/conformance-results.json
 command brings the results up to date cheaply: it runs the cases the results
 lack (new records), drops cases that are gone, reruns a backend whose
 expectations file changed, and re-renders. ``--all`` reruns everything;
-``--merge A.json B.json`` takes backends from other runs (e.g. a long JAX run).
+``--merge A.json B.json`` takes backends from other runs (e.g. a long JAX run);
+``--no-run`` only merges and re-renders.
 :func:`stale` says what is out of date (the test of the docs uses it).
 """
 
@@ -96,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--all", action="store_true", help="rerun every first-party backend")
     p.add_argument("--merge", nargs="+", default=[], help="results files whose backends replace ours")
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--no-run", action="store_true", help="only merge and re-render; run nothing")
     args = p.parse_args(argv)
     import ag_bridge
 
@@ -104,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for f in args.merge:
         _merge(data, results.load(f), replace_cases=False)
     tmp = RESULTS.with_name(".conformance-update.json")
-    installed = [n for n in FIRST_PARTY if n in ag_bridge.available_backends()]
+    installed = [] if args.no_run else [n for n in FIRST_PARTY if n in ag_bridge.available_backends()]
     for name in installed:
         info = data["backends"].get(name)
         if info is None or info.get("expectations", "") != expectations_digest(name):
@@ -121,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data["backends"] = dict(sorted(data["backends"].items(), key=lambda kv: order.get(kv[0], 99)))
     data["cells"].sort(key=lambda c: (order.get(c["backend"], 99), c["op"], c["case"], c["dtype"],
                                       c["check"]))
-    results.write_atomic(RESULTS, results.dump(data))
+    results.write_atomic(RESULTS, results.dump(data, compact=True))
     results.write_atomic(PAGE, render_page(data, PAGE.read_text()))
     print(f"wrote {RESULTS} and {PAGE}; stale: {stale(data) or 'nothing'}")
     return 0

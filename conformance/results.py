@@ -14,7 +14,9 @@ Schema ``ag_bridge.conformance`` version 1 (documented in docs/conformance.md)::
                  "reproducer": ""}, ...]
     }
 
-A cell's ``status`` is one of :data:`~ag_bridge.conformance.policy.STATUSES`;
+The recorded docs results use the compact form: ``"cell_fields"`` lists the
+field names and each cell is a row of values in that order. A cell's
+``status`` is one of :data:`~ag_bridge.conformance.policy.STATUSES`;
 ``ratio`` is the worst error over its tolerance (ok when <= 1; null when the
 check did not compare numbers; a string for inf/nan).
 """
@@ -52,20 +54,40 @@ def new_results(command: str, options: dict) -> dict:
             "options": options, "backends": {}, "cells": []}
 
 
+#: the order of a cell's fields in the compact form (``"cell_fields"`` + rows)
+CELL_FIELDS = ("backend", "op", "case", "dtype", "check", "status", "ratio", "message", "reason",
+               "reproducer")
+
+
 def load(path: str | Path) -> dict:
-    """Read a results file, refusing another schema or a newer version."""
+    """Read a results file (either form), refusing another schema or a newer version."""
     data = json.loads(Path(path).read_text())
     if data.get("schema") != SCHEMA or not isinstance(data.get("version"), int):
         raise ValueError(f"{path} is not an ag_bridge conformance results file")
     if data["version"] > VERSION:
         raise ValueError(f"{path} has results schema version {data['version']}; this ag_bridge reads "
                          f"up to {VERSION} (upgrade ag_bridge)")
+    if "cell_fields" in data:
+        fields = data.pop("cell_fields")
+        data["cells"] = [dict(zip(fields, row)) for row in data["cells"]]
     return data
 
 
-def dump(results: dict) -> str:
-    """The results as stable, indented JSON text."""
-    return json.dumps(results, indent=1, sort_keys=False, ensure_ascii=False) + "\n"
+def dump(results: dict, compact: bool = False) -> str:
+    """The results as JSON text; ``compact``: each cell a row of :data:`CELL_FIELDS` on
+    one line, ratios to two significant digits (the recorded docs results)."""
+    if not compact:
+        return json.dumps(results, indent=1, ensure_ascii=False) + "\n"
+    head = {k: v for k, v in results.items() if k != "cells"}
+    head["cell_fields"] = list(CELL_FIELDS)
+    rows = []
+    for c in results["cells"]:
+        r = c["ratio"]
+        if isinstance(r, float):
+            r = float(f"{r:.2g}")
+        rows.append(json.dumps([r if k == "ratio" else c[k] for k in CELL_FIELDS], ensure_ascii=False))
+    text = json.dumps(head, indent=1, ensure_ascii=False)
+    return text[:-2] + ',\n "cells": [\n' + ",\n".join(rows) + "\n ]\n}\n"
 
 
 def write_atomic(path: str | Path, text: str) -> None:
