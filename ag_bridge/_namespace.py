@@ -212,6 +212,27 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
 
 _NO = object()
 
+#: NumPy keywords accepted as aliases of the standard's (SciPy and xarray pass ``ddof=``)
+_KEYWORD_ALIASES = {"var": ("ddof", "correction"), "std": ("ddof", "correction")}
+
+
+def _aliased(fn: Callable, alias: str, name: str) -> Callable:
+    """``fn`` accepting ``alias=`` for its keyword ``name`` (not both)."""
+    def aliased(*args: Any, **kwargs: Any) -> Any:
+        if alias in kwargs:
+            if name in kwargs:
+                raise TypeError(f"{fn.__name__}(): give {name}= or its alias {alias}=, not both")
+            kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+
+    for attr in ("__name__", "__qualname__", "__signature__", "__wrapped_raw__"):
+        if hasattr(fn, attr):
+            setattr(aliased, attr, getattr(fn, attr))
+    aliased.__doc__ = (f"{fn.__doc__ or ''}\n\nag_bridge: ``{alias}=`` is accepted as an alias of "
+                       f"``{name}=`` (NumPy's name).")
+    return aliased
+
+
 #: entries whose raw forward ag_bridge builds itself (not a name of the backend's namespace)
 _RAW = {"einsum": raw_einsum}
 
@@ -313,7 +334,10 @@ def build_namespace(backend: Any) -> types.ModuleType:
         else:
             src = xp if not spec.module else getattr(xp, spec.module, None)
             raw = getattr(src, spec.name, None) if src is not None else None
-        setattr(subs[spec.module], spec.name, _make(spec, raw, backend))
+        fn = _make(spec, raw, backend)
+        if spec.qualname in _KEYWORD_ALIASES:
+            fn = _aliased(fn, *_KEYWORD_ALIASES[spec.qualname])
+        setattr(subs[spec.module], spec.name, fn)
     ns.special = _special_module(ns, backend)
     for name in COMPOSITE:  # NumPy extras composed of the recorded functions above
         setattr(ns, name, bind(name, ns))
