@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ._array import Array, mixed_error, wrap
+from ._extras import bind, raw_einsum
 from ._node import Node
 from ._registry import RULES
-from ._extras import bind, raw_einsum
 from ._spec import COMPOSITE, SPECS, Spec
 from ._state import STATE
 

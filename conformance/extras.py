@@ -83,5 +83,6 @@ record("gradient", lambda xp, x: xp.gradient(x), (6,), label="6", **C)
 record("gradient", lambda xp, x: xp.gradient(x, 0.5, axis=1), (3, 5), label="3x5,h=0.5,axis=1")
 record("gradient", lambda xp, x: xp.gradient(x, edge_order=2, axis=0), (5, 2), label="5x2,edge_order=2")
 record("gradient", lambda xp, x: xp.gradient(x, _COORD, axis=0), (5, 2), label="5x2,coordinates")
-record("gradient", lambda xp, x: xp.gradient(x, _COORD, edge_order=2), (5,), label="5,coordinates,edge_order=2")
+record("gradient", lambda xp, x: xp.gradient(x, _COORD, edge_order=2), (5,),
+       label="5,coordinates,edge_order=2")
 record("gradient", lambda xp, x: xp.stack(xp.gradient(x)), (3, 4), label="3x4,both axes")

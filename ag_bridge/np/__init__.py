@@ -46,7 +46,8 @@ _DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32
 
 __all__ = [
     "ndarray", "pi", "e", "inf", "nan", "newaxis", "linalg", "random",
-    *_creation.__all__, *_manipulation.__all__, *_math.__all__, *_extras.__all__, *sorted(_math.ELEMENTWISE), *_DTYPES,
+    *_creation.__all__, *_manipulation.__all__, *_math.__all__, *_extras.__all__,
+    *sorted(_math.ELEMENTWISE), *_DTYPES,
 ]
 
 

@@ -83,7 +83,8 @@ def _gammainc_x(sign: float):
 def _betainc_x(sign: float):
     def rule(xp, g, ans, a, b, x):
         ones = xp.ones_like(x)
-        return sign * g * xp.exp((a - 1) * xp.log(x) + (b - 1) * xp.log1p(-x) - _betaln(xp, a * ones, b * ones))
+        logpdf = (a - 1) * xp.log(x) + (b - 1) * xp.log1p(-x) - _betaln(xp, a * ones, b * ones)
+        return sign * g * xp.exp(logpdf)
     return rule
 
 
