@@ -248,7 +248,27 @@ def pad(xp: Any, x: Any, /, pad_width: Any, mode: str = "constant", constant_val
 _METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def quantile(xp: Any, x: Any, q: Any, /, axis: Any = None, method: str = "linear",
+def _constant_q(q: Any) -> Any:
+    """``q`` as a float64 NumPy array (a constant), checked to lie in [0, 1]."""
+    import numpy
+
+    from ._array import Array
+
+    if isinstance(q, Array):
+        q = q.detach().asnumpy()
+    qn = numpy.asarray(q, dtype=numpy.float64)
+    if ((qn < 0) | (qn > 1)).any():
+        raise ValueError("quantile(): q must be in [0, 1]")
+    return qn
+
+
+def _axes(axis: Any, nd: int) -> tuple:
+    if axis is None:
+        return tuple(range(nd))
+    return tuple(a % nd for a in ((axis,) if isinstance(axis, int) else axis))
+
+
+def quantile(xp: Any, x: Any, /, q: Any, axis: Any = None, method: str = "linear",
              keepdims: bool = False) -> Any:
     """NumPy's ``quantile`` (methods linear, lower, higher, midpoint, nearest): a sort
     along the reduced axes and a weighted pair of order statistics; NaN in a slice
@@ -258,16 +278,9 @@ def quantile(xp: Any, x: Any, q: Any, /, axis: Any = None, method: str = "linear
     if method not in _METHODS:
         raise NotImplementedError(f"quantile(): method {method!r} is not offered by ag_bridge "
                                   f"({', '.join(_METHODS)} are)")
-    from ._array import Array
-
-    qn = numpy.asarray(q.detach().asnumpy() if isinstance(q, Array) else
-                       q if isinstance(q, (int, float, list, tuple)) else numpy.asarray(q),
-                       dtype=numpy.float64)
-    if ((qn < 0) | (qn > 1)).any():
-        raise ValueError("quantile(): q must be in [0, 1]")
+    qn = _constant_q(q)
     nd = x.ndim
-    axes = tuple(range(nd)) if axis is None else tuple(a % nd for a in
-                                                      ((axis,) if isinstance(axis, int) else axis))
+    axes = _axes(axis, nd)
     keep = [i for i in range(nd) if i not in axes]
     y = xp.permute_dims(x, tuple(keep) + axes) if nd else xp.reshape(x, (1,))
     y = xp.reshape(y, tuple(x.shape[i] for i in keep) + (-1,))
@@ -314,6 +327,103 @@ def nanmean(xp: Any, x: Any, /, axis: Any = None, dtype: Any = None, keepdims: b
         x = xp.astype(x, dtype)
     count = xp.sum(xp.astype(~xp.isnan(x), x.dtype), axis=axis, keepdims=keepdims)
     return xp.sum(_nanzero(xp, x), axis=axis, keepdims=keepdims) / count
+
+
+def nanvar(xp: Any, x: Any, /, axis: Any = None, dtype: Any = None, ddof: float = 0,
+           keepdims: bool = False) -> Any:
+    """NumPy's ``nanvar``: the variance of the non-NaN values with ``ddof``."""
+    if dtype is not None:
+        x = xp.astype(x, dtype)
+    nan = xp.isnan(x)
+    count = xp.sum(xp.astype(~nan, x.dtype), axis=axis, keepdims=True)
+    mean = xp.sum(_nanzero(xp, x), axis=axis, keepdims=True) / count
+    d = xp.where(nan, xp.zeros_like(x), x - mean)
+    out = xp.sum(d * xp.conj(d) if xp.isdtype(x.dtype, "complex floating") else d * d,
+                 axis=axis, keepdims=True) / (count - ddof)
+    if xp.isdtype(out.dtype, "complex floating"):
+        out = xp.real(out)
+    if not keepdims:
+        out = xp.squeeze(out, axis=tuple(range(x.ndim)) if axis is None else axis) if x.ndim else out
+    return out
+
+
+def nanstd(xp: Any, x: Any, /, axis: Any = None, dtype: Any = None, ddof: float = 0,
+           keepdims: bool = False) -> Any:
+    """NumPy's ``nanstd``: the square root of :func:`nanvar`."""
+    return xp.sqrt(nanvar(xp, x, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims))
+
+
+def nancumsum(xp: Any, x: Any, /, axis: int | None = None, dtype: Any = None) -> Any:
+    """NumPy's ``nancumsum``: :func:`cumsum` with NaNs counted as zero."""
+    return cumsum(xp, _nanzero(xp, x), axis=axis, dtype=dtype)
+
+
+def nanquantile(xp: Any, x: Any, /, q: Any, axis: Any = None, method: str = "linear",
+                keepdims: bool = False) -> Any:
+    """NumPy's ``nanquantile``: :func:`quantile` of the non-NaN values of each slice
+    (NaN where a slice has none); NaNs get a zero gradient."""
+    import numpy
+
+    if method not in _METHODS:
+        raise NotImplementedError(f"nanquantile(): method {method!r} is not offered by ag_bridge "
+                                  f"({', '.join(_METHODS)} are)")
+    qn = _constant_q(q)
+    nd = x.ndim
+    axes = _axes(axis, nd)
+    keep = [i for i in range(nd) if i not in axes]
+    y = xp.permute_dims(x, tuple(keep) + axes) if nd else xp.reshape(x, (1,))
+    y = xp.reshape(y, tuple(x.shape[i] for i in keep) + (-1,))
+    nan = xp.isnan(y)
+    s = xp.sort(xp.where(nan, xp.full_like(y, math.inf), y), axis=-1)  # NaNs last
+    count = xp.sum(xp.astype(~nan, y.dtype), axis=-1, keepdims=True)
+    last = xp.maximum(count - 1, xp.zeros_like(count))
+    outs = []
+    for qv in qn.reshape(-1):
+        pos = last * float(qv)
+        lo = xp.floor(pos)
+        hi = xp.minimum(lo + 1, last)
+        frac = pos - lo
+        if method == "lower":
+            hi, frac = lo, frac * 0
+        elif method == "higher":
+            lo = hi = xp.ceil(pos)
+            frac = frac * 0
+        elif method == "nearest":
+            lo = hi = xp.round(pos)
+            frac = frac * 0
+        elif method == "midpoint":
+            frac = xp.where(frac > 0, 0.5 * xp.ones_like(frac), xp.zeros_like(frac))
+        idx = xp.astype(lo, xp.int64)
+        a = xp.take_along_axis(s, idx, axis=-1)
+        b = xp.take_along_axis(s, xp.astype(hi, xp.int64), axis=-1)
+        v = a + (b - a) * frac
+        outs.append(xp.where(count > 0, v, xp.full_like(v, math.nan))[..., 0])
+    out = xp.stack(outs, axis=0)
+    if keepdims:
+        out = xp.reshape(out, (out.shape[0],) + tuple(1 if i in axes else x.shape[i] for i in range(nd)))
+    return xp.reshape(out, qn.shape + tuple(out.shape[1:]))
+
+
+def sliding_window_view(xp: Any, x: Any, /, window_shape: Any, axis: Any = None) -> Any:
+    """NumPy's ``lib.stride_tricks.sliding_window_view`` (a copy, not a view): the
+    windows of ``window_shape`` along ``axis`` as new trailing axes, by ``take``."""
+    shape = (window_shape,) if isinstance(window_shape, int) else tuple(window_shape)
+    axes = tuple(range(x.ndim)) if axis is None else ((axis,) if isinstance(axis, int) else tuple(axis))
+    if len(shape) != len(axes):
+        raise ValueError("sliding_window_view(): give one window length per axis")
+    out = x
+    for w, ax in zip(shape, axes):
+        ax %= x.ndim
+        n = out.shape[ax]
+        if not 0 <= w <= n:
+            raise ValueError("sliding_window_view(): window longer than its axis")
+        m = n - w + 1
+        starts = xp.reshape(arange_like(xp, out, m), (m, 1))
+        idx = xp.reshape(starts + xp.reshape(arange_like(xp, out, w), (1, w)), (-1,))
+        g = xp.take(out, idx, axis=ax)  # axis ax now holds m * w entries
+        g = xp.reshape(g, tuple(out.shape[:ax]) + (m, w) + tuple(out.shape[ax + 1:]))
+        out = xp.moveaxis(g, ax + 1, -1)  # the window axis goes last
+    return out
 
 
 def _spacing(xp: Any, f: Any, h: Any, ax: int) -> Any:
@@ -403,7 +513,8 @@ def gradient(xp: Any, f: Any, /, *varargs: Any, axis: Any = None, edge_order: in
 #: name -> composition ``fn(xp, *args, **kwargs)`` (the spec table's class K)
 COMPOSITES: dict[str, Callable] = {
     "cumsum": cumsum, "cumprod": cumprod, "pad": pad, "quantile": quantile,
-    "nanmean": nanmean, "nansum": nansum, "gradient": gradient,
+    "nanmean": nanmean, "nansum": nansum, "gradient": gradient, "nanvar": nanvar, "nanstd": nanstd,
+    "nancumsum": nancumsum, "nanquantile": nanquantile, "sliding_window_view": sliding_window_view,
 }
 assert set(COMPOSITES) == set(COMPOSITE), "ag_bridge/_extras.py and the spec table disagree"
 

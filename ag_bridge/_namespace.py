@@ -341,6 +341,9 @@ def build_namespace(backend: Any) -> types.ModuleType:
     ns.special = _special_module(ns, backend)
     for name in COMPOSITE:  # NumPy extras composed of the recorded functions above
         setattr(ns, name, bind(name, ns))
+    # where NumPy (and so xarray's rolling windows) keeps it
+    ns.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(
+        sliding_window_view=ns.sliding_window_view))
     for name in _CONSTANTS + _DTYPES:
         if hasattr(xp, name):
             setattr(ns, name, getattr(xp, name))

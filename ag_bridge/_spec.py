@@ -286,7 +286,7 @@ DIFFERENTIABLE = tuple(n for n, s in SPECS.items() if s.differentiable)
 # The special functions (module ``special``; SciPy's names and signatures, the ones
 # SciPy's array-API layer looks up as ``xp.special.<name>``). ``n``/``a``/``b``/``v``/``df``
 # are shape parameters: they may be arrays but get no gradient (a recorded one is an
-# error at backward). Forwards and what backs them: ag_bridge/_special.py.
+# error at backward). ``psi`` is SciPy's name of ``digamma`` (the one SciPy looks up). Forwards and what backs them: ag_bridge/_special.py.
 _SPECIAL = """
 erf                  special special D x
 erfc                 special special D x
@@ -298,6 +298,7 @@ ndtr                 special special D x
 ndtri                special special D x
 gammaln              special special D x
 digamma              special special D x
+psi                  special special D x
 polygamma            special special D n x
 xlogy                special special D x y
 xlog1py              special special D x y
@@ -318,7 +319,8 @@ chdtrc               special special D v x
 """
 
 # NumPy extras that downstream libraries (xarray, einops, opt_einsum, SciPy) ask an array
-# namespace for. ``einsum`` records one node (its VJP is an einsum); the ``K`` entries are
+# namespace for (xarray looks up the ``nan*`` ones with skipna, and ``sliding_window_view``
+# as ``xp.lib.stride_tricks.sliding_window_view`` for rolling windows). ``einsum`` records one node (its VJP is an einsum); the ``K`` entries are
 # compositions of recorded functions of the standard (ag_bridge/_extras.py).
 _EXTRAS = """
 einsum               - extras        D *arrays
@@ -329,6 +331,11 @@ quantile             - extras        K x
 nanmean              - extras        K x
 nansum               - extras        K x
 gradient             - extras        K x
+nanvar               - extras        K x
+nanstd               - extras        K x
+nancumsum            - extras        K x
+nanquantile          - extras        K x
+sliding_window_view  - extras        K x
 """
 SPECS.update(_parse(_SPECIAL))
 SPECS.update(_parse(_EXTRAS))

@@ -13,7 +13,7 @@ Each function is, in this order:
    ``gammaincc``);
 3. missing: calling it raises a NotImplementedError naming the function and
    the backend. ``erf``, ``erfc``, ``erfinv``, ``ndtr``, ``ndtri``,
-   ``log_ndtr``, ``gammaln``, ``digamma``, ``polygamma``, ``i0``, ``i1``,
+   ``log_ndtr``, ``gammaln``, ``digamma`` (``psi``), ``polygamma``, ``i0``, ``i1``,
    ``i0e``, ``i1e``, ``gammainc``, ``gammaincc`` and ``betainc`` have no
    composition from the standard's functions that is exact to double
    precision, so ag_bridge offers none: a library without special functions
@@ -296,11 +296,17 @@ def _missing(name: str, backend: Any) -> Callable:
     return missing
 
 
+#: the same function under two names (SciPy looks up ``psi``; the others say ``digamma``)
+_ALIASES = {"psi": "digamma", "digamma": "psi"}
+
+
 def resolve(backend: Any, name: str, known: dict) -> Callable | None:
     """The raw forward of ``special.<name>`` on ``backend`` (None: not provided)."""
     if name in known:
         return known[name]
     f = backend.special_function(name)
+    if f is None and name in _ALIASES:
+        f = backend.special_function(_ALIASES[name])
     if f is None and name in STANDARD:
         f = STANDARD[name](backend.xp, None)
     if f is None and name in DERIVED:

@@ -118,6 +118,7 @@ defvjp("special.log_ndtr", lambda xp, g, ans, x: g * xp.exp(-x * x / 2 - _LOG_SQ
 defvjp("special.ndtri", lambda xp, g, ans, x: g * xp.exp(ans * ans / 2 + _LOG_SQRT_2PI))
 defvjp("special.gammaln", lambda xp, g, ans, x: g * xp.special.digamma(x))
 defvjp("special.digamma", lambda xp, g, ans, x: g * xp.special.polygamma(1, x))
+defvjp("special.psi", lambda xp, g, ans, x: g * xp.special.polygamma(1, x))
 defvjp("special.polygamma", None, _polygamma_x)
 defvjp("special.xlogy", _xlog_x("log"), lambda xp, g, ans, x, y: g * x / y)
 defvjp("special.xlog1py", _xlog_x("log1p"), lambda xp, g, ans, x, y: g * x / (1 + y))
