@@ -362,8 +362,6 @@ def nanquantile(xp: Any, x: Any, /, q: Any, axis: Any = None, method: str = "lin
                 keepdims: bool = False) -> Any:
     """NumPy's ``nanquantile``: :func:`quantile` of the non-NaN values of each slice
     (NaN where a slice has none); NaNs get a zero gradient."""
-    import numpy
-
     if method not in _METHODS:
         raise NotImplementedError(f"nanquantile(): method {method!r} is not offered by ag_bridge "
                                   f"({', '.join(_METHODS)} are)")

@@ -286,7 +286,8 @@ DIFFERENTIABLE = tuple(n for n, s in SPECS.items() if s.differentiable)
 # The special functions (module ``special``; SciPy's names and signatures, the ones
 # SciPy's array-API layer looks up as ``xp.special.<name>``). ``n``/``a``/``b``/``v``/``df``
 # are shape parameters: they may be arrays but get no gradient (a recorded one is an
-# error at backward). ``psi`` is SciPy's name of ``digamma`` (the one SciPy looks up). Forwards and what backs them: ag_bridge/_special.py.
+# error at backward). ``psi`` is SciPy's name of ``digamma`` (the one SciPy looks up).
+# Forwards and what backs them: ag_bridge/_special.py.
 _SPECIAL = """
 erf                  special special D x
 erfc                 special special D x
@@ -320,7 +321,8 @@ chdtrc               special special D v x
 
 # NumPy extras that downstream libraries (xarray, einops, opt_einsum, SciPy) ask an array
 # namespace for (xarray looks up the ``nan*`` ones with skipna, and ``sliding_window_view``
-# as ``xp.lib.stride_tricks.sliding_window_view`` for rolling windows). ``einsum`` records one node (its VJP is an einsum); the ``K`` entries are
+# as ``xp.lib.stride_tricks.sliding_window_view`` for rolling windows). ``einsum`` records
+# one node (its VJP is an einsum); the ``K`` entries are
 # compositions of recorded functions of the standard (ag_bridge/_extras.py).
 _EXTRAS = """
 einsum               - extras        D *arrays

@@ -86,3 +86,18 @@ record("gradient", lambda xp, x: xp.gradient(x, _COORD, axis=0), (5, 2), label="
 record("gradient", lambda xp, x: xp.gradient(x, _COORD, edge_order=2), (5,),
        label="5,coordinates,edge_order=2")
 record("gradient", lambda xp, x: xp.stack(xp.gradient(x)), (3, 4), label="3x4,both axes")
+
+# what xarray looks up with skipna (nan*) and for rolling windows (sliding_window_view)
+record("nanvar", lambda xp, x: xp.nanvar(_with_nans(xp, x), axis=1), (3, 4), label="3x4,NaNs,axis=1")
+record("nanvar", lambda xp, x: xp.nanvar(x, ddof=1), (3, 4), label="3x4,ddof=1")
+record("nanstd", lambda xp, x: xp.nanstd(_with_nans(xp, x), axis=0, ddof=1, keepdims=True), (3, 4),
+       label="3x4,NaNs,axis=0,ddof=1,keepdims")
+record("nancumsum", lambda xp, x: xp.nancumsum(_with_nans(xp, x), axis=1), (3, 4), label="3x4,NaNs,axis=1")
+record("nanquantile", lambda xp, x: xp.nanquantile(_with_nans(xp, x), [0.25, 0.9], axis=1),
+       Input((3, 4), kind="distinct"), label="3x4,NaNs,[0.25,0.9],axis=1")
+record("nanquantile", lambda xp, x: xp.nanquantile(x, 0.5, axis=0, method="midpoint"),
+       Input((4, 3), kind="distinct"), label="4x3,0.5,axis=0,midpoint")
+record("sliding_window_view", lambda xp, x: xp.sliding_window_view(x, 3, axis=1), (2, 5),
+       label="2x5,3,axis=1", **C)
+record("sliding_window_view", lambda xp, x: xp.lib.stride_tricks.sliding_window_view(x, (2, 2)), (3, 4),
+       label="3x4,(2,2)")

@@ -132,8 +132,8 @@ def _sk(path: str, name: str) -> Any:
     return getattr(_mod(f"sklearn.{path}"), name)
 
 
-add("scikit-learn", "metrics.pairwise.rbf_kernel", lambda a: _sk("metrics.pairwise", "rbf_kernel")(a, gamma=0.3),
-    M, extra="sklearn")
+add("scikit-learn", "metrics.pairwise.rbf_kernel",
+    lambda a: _sk("metrics.pairwise", "rbf_kernel")(a, gamma=0.3), M, extra="sklearn")
 add("scikit-learn", "metrics.pairwise.euclidean_distances",
     lambda a: _sk("metrics.pairwise", "euclidean_distances")(a, a[:2] + 1.0), M, extra="sklearn")
 add("scikit-learn", "metrics.pairwise.cosine_similarity",
@@ -142,8 +142,8 @@ add("scikit-learn", "metrics.pairwise.polynomial_kernel",
     lambda a: _sk("metrics.pairwise", "polynomial_kernel")(a, degree=2), M, extra="sklearn")
 add("scikit-learn", "preprocessing.normalize", lambda a: _sk("preprocessing", "normalize")(a), M, oracle="fd",
     note=_INPLACE, extra="sklearn")
-add("scikit-learn", "preprocessing.MinMaxScaler", lambda a: _sk("preprocessing", "MinMaxScaler")().fit_transform(a),
-    M, extra="sklearn")
+add("scikit-learn", "preprocessing.MinMaxScaler",
+    lambda a: _sk("preprocessing", "MinMaxScaler")().fit_transform(a), M, extra="sklearn")
 add("scikit-learn", "preprocessing.StandardScaler",
     lambda a: _sk("preprocessing", "StandardScaler")().fit_transform(a), M, oracle="fd", note=_INPLACE,
     extra="sklearn", fails={"*": ("NaN gradient", "NaN gradient: scikit-learn overwrites a 0/0 "
@@ -152,7 +152,8 @@ add("scikit-learn", "preprocessing.StandardScaler",
 add("scikit-learn", "decomposition.PCA (fit_transform)",
     lambda a: _sk("decomposition", "PCA")(n_components=2, svd_solver="full").fit_transform(a), M, oracle="fd",
     note=_INPLACE, extra="sklearn")
-add("scikit-learn", "metrics.mean_squared_error", lambda a: _sk("metrics", "mean_squared_error")(a, a * 0.5), M,
+add("scikit-learn", "metrics.mean_squared_error",
+    lambda a: _sk("metrics", "mean_squared_error")(a, a * 0.5), M,
     fails={"*": ("returned float", "returns a Python float: the graph ends there (torch too)")},
     extra="sklearn")
 

@@ -88,7 +88,8 @@ def by_fd(call, h: float = 1e-6):
         for i in np.ndindex(data.shape):
             e = np.zeros_like(data)
             e[i] = h
-            g[i] = (_loss_np(np.asarray(call.fn(data + e))) - _loss_np(np.asarray(call.fn(data - e)))) / (2 * h)
+            up, down = np.asarray(call.fn(data + e)), np.asarray(call.fn(data - e))
+            g[i] = (_loss_np(up) - _loss_np(down)) / (2 * h)
     return y, g
 
 
