@@ -27,7 +27,10 @@ from ._backends import (
     set_backend,
     use_backend,
 )
+from ._interop import install as _install_interop
 from ._spec import SPECS
+
+_install_interop()  # einops and opt_einsum find ag_bridge arrays (ag_bridge/_interop.py)
 
 __version__ = "0.1.0"
 

@@ -256,6 +256,13 @@ class Backend:
         """
         return None
 
+    # -- special functions ---------------------------------------------------------
+    def special_function(self, name: str) -> Callable | None:
+        """The library's own ``scipy.special.<name>`` on raw arrays, with SciPy's
+        signature (see :func:`ag_bridge._special.library_function`), or None: ag_bridge
+        then composes it from the standard where it can (``ag_bridge/_special.py``)."""
+        return None
+
     # -- namespaces -------------------------------------------------------------
     @property
     def namespace(self) -> types.ModuleType:
@@ -281,6 +288,9 @@ class Backend:
             ns._index_add = self.index_add
             ns._index_set = self.index_set
             ns._getitem = self.getitem
+            from ._extras import extend_raw
+
+            extend_raw(ns, self)  # the special submodule and the NumPy extras, on raw arrays
             self._rule_xp = ns
         return self._rule_xp
 

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ._array import Array, mixed_error, wrap
+from ._extras import bind, raw_einsum
 from ._node import Node
 from ._registry import RULES
-from ._spec import SPECS, Spec
+from ._spec import COMPOSITE, SPECS, Spec
 from ._state import STATE
 from .rules.elementwise import FORWARDS
 
@@ -213,6 +214,54 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
 
 _NO = object()
 
+#: NumPy keywords accepted as aliases of the standard's (SciPy and xarray pass ``ddof=``)
+_KEYWORD_ALIASES = {"var": ("ddof", "correction"), "std": ("ddof", "correction")}
+
+
+def _aliased(fn: Callable, alias: str, name: str) -> Callable:
+    """``fn`` accepting ``alias=`` for its keyword ``name`` (not both)."""
+    def aliased(*args: Any, **kwargs: Any) -> Any:
+        if alias in kwargs:
+            if name in kwargs:
+                raise TypeError(f"{fn.__name__}(): give {name}= or its alias {alias}=, not both")
+            kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+
+    for attr in ("__name__", "__qualname__", "__signature__", "__wrapped_raw__"):
+        if hasattr(fn, attr):
+            setattr(aliased, attr, getattr(fn, attr))
+    aliased.__doc__ = (f"{fn.__doc__ or ''}\n\nag_bridge: ``{alias}=`` is accepted as an alias of "
+                       f"``{name}=`` (NumPy's name).")
+    return aliased
+
+
+#: entries whose raw forward ag_bridge builds itself (not a name of the backend's namespace)
+_RAW = {"einsum": raw_einsum}
+
+
+def _special_module(ns: types.ModuleType, backend: Any) -> types.ModuleType:
+    """The ``special`` submodule (SciPy's names; not in the standard yet). Its recording
+    functions are made on first use, so the library's special module (``scipy.special``)
+    is imported only then; a name it does not offer raises AttributeError (SciPy then
+    takes its own fallback)."""
+    from ._special import NAMES, raw_special
+
+    sub = types.ModuleType(f"{ns.__name__}.special",
+                           "Special functions (recording), SciPy's names and signatures.")
+
+    def __getattr__(name: str) -> Any:
+        spec = SPECS.get(f"special.{name}")
+        if spec is None:
+            raise AttributeError(f"ag_bridge's special submodule has no {name!r} "
+                                 f"(it offers {', '.join(NAMES)})")
+        fn = _make(spec, getattr(raw_special(backend), name), backend)
+        setattr(sub, name, fn)
+        return fn
+
+    sub.__getattr__ = __getattr__  # type: ignore[attr-defined]
+    sub.__dir__ = lambda: sorted(set(NAMES) | set(sub.__dict__))  # type: ignore[attr-defined]
+    return sub
+
 
 def _missing(spec: Spec, backend: Any) -> Callable:
     def fn(*args: Any, **kwargs: Any) -> Any:
@@ -277,16 +326,28 @@ def build_namespace(backend: Any) -> types.ModuleType:
     ns = types.ModuleType(f"ag_bridge.namespace.{backend.name}",
                           f"Recording array API namespace over backend '{backend.name}'.")
     subs = {"": ns}
-    for mod in ("linalg", "fft"):
+    for mod in ("linalg", "fft"):  # the standard's extensions (``special``: below)
         sub = types.ModuleType(f"{ns.__name__}.{mod}", f"The {mod} extension (recording).")
         setattr(ns, mod, sub)
         subs[mod] = sub
     for spec in SPECS.values():
-        if spec.category == "array_object":
+        if spec.category == "array_object" or spec.module == "special" or spec.composite:
             continue
-        src = xp if not spec.module else getattr(xp, spec.module, None)
-        raw = getattr(src, spec.name, None) if src is not None else None
-        setattr(subs[spec.module], spec.name, _make(spec, raw, backend))
+        if spec.qualname in _RAW:
+            raw = _RAW[spec.qualname](backend)
+        else:
+            src = xp if not spec.module else getattr(xp, spec.module, None)
+            raw = getattr(src, spec.name, None) if src is not None else None
+        fn = _make(spec, raw, backend)
+        if spec.qualname in _KEYWORD_ALIASES:
+            fn = _aliased(fn, *_KEYWORD_ALIASES[spec.qualname])
+        setattr(subs[spec.module], spec.name, fn)
+    ns.special = _special_module(ns, backend)
+    for name in COMPOSITE:  # NumPy extras composed of the recorded functions above
+        setattr(ns, name, bind(name, ns))
+    # where NumPy (and so xarray's rolling windows) keeps it
+    ns.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(
+        sliding_window_view=ns.sliding_window_view))
     for name in _CONSTANTS + _DTYPES:
         if hasattr(xp, name):
             setattr(ns, name, getattr(xp, name))

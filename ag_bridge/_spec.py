@@ -6,10 +6,14 @@ record), the rule registry (which names may carry a VJP), the coverage test
 
 Columns: ``name  module  category  class  array-parameters...  [flags]``
 
-* module: ``-`` for the main namespace, ``linalg`` or ``fft`` for extensions.
+* module: ``-`` for the main namespace, ``linalg`` or ``fft`` for extensions,
+  ``special`` for the special functions (not in the standard yet: SciPy's
+  names, which SciPy looks up as ``xp.special.<name>``; see ``_SPECIAL``).
 * class: ``D`` differentiable, ``P`` piecewise (zero almost everywhere, or
   routing at kinks/ties; still has a rule), ``N`` no gradient (integer/bool
-  output, queries), ``C`` creation of constants.
+  output, queries), ``C`` creation of constants, ``K`` composite (a NumPy
+  extra built from recorded functions of the standard: differentiable through
+  them, so it has no rule of its own, but it has a conformance record).
 * array parameters: the parameters that may hold arrays; ``[arrays]`` is a
   sequence of arrays in the first position, ``*arrays`` is a var-positional.
 * flags: ``multi`` (returns a tuple of arrays), ``query`` (returns no array).
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Spec", "SPECS", "DIFFERENTIABLE", "lookup"]
+__all__ = ["Spec", "SPECS", "DIFFERENTIABLE", "COMPOSITE", "lookup"]
 
 
 @dataclass(frozen=True)
@@ -27,9 +31,9 @@ class Spec:
     """One entry of the standard: where it lives and how it is recorded."""
 
     name: str
-    module: str  # "" (main namespace), "linalg" or "fft"
+    module: str  # "" (main namespace), "linalg", "fft" or "special"
     category: str
-    cls: str  # D, P, N or C
+    cls: str  # D, P, N, C or K
     arrays: tuple[str, ...]  # parameters that may hold arrays
     sequence: str = ""  # "" | "list" (first argument is a sequence) | "varargs"
     multi: bool = False
@@ -39,6 +43,17 @@ class Spec:
     def differentiable(self) -> bool:
         """Whether the entry has (and must have) a VJP rule."""
         return self.cls in ("D", "P")
+
+    @property
+    def composite(self) -> bool:
+        """Whether the entry is built from recorded functions (no rule; has a record)."""
+        return self.cls == "K"
+
+    @property
+    def standard(self) -> bool:
+        """Whether the name is in the array API standard (the special functions and the
+        NumPy extras are not: ag_bridge offers them for downstream libraries)."""
+        return self.module != "special" and self.category != "extras"
 
     @property
     def qualname(self) -> str:
@@ -267,3 +282,66 @@ to_device            - array_object  D x
 """
 SPECS.update(_parse(_ARRAY_OBJECT))
 DIFFERENTIABLE = tuple(n for n, s in SPECS.items() if s.differentiable)
+
+# The special functions (module ``special``; SciPy's names and signatures, the ones
+# SciPy's array-API layer looks up as ``xp.special.<name>``). ``n``/``a``/``b``/``v``/``df``
+# are shape parameters: they may be arrays but get no gradient (a recorded one is an
+# error at backward). ``psi`` is SciPy's name of ``digamma`` (the one SciPy looks up).
+# Forwards and what backs them: ag_bridge/_special.py.
+_SPECIAL = """
+erf                  special special D x
+erfc                 special special D x
+erfinv               special special D x
+expit                special special D x
+logit                special special D x
+log_ndtr             special special D x
+ndtr                 special special D x
+ndtri                special special D x
+gammaln              special special D x
+digamma              special special D x
+psi                  special special D x
+polygamma            special special D n x
+xlogy                special special D x y
+xlog1py              special special D x y
+entr                 special special D x
+rel_entr             special special D x y
+i0                   special special D x
+i1                   special special D x
+i0e                  special special D x
+i1e                  special special D x
+log_softmax          special special D x
+logsumexp            special special D x
+gammainc             special special D a x
+gammaincc            special special D a x
+betainc              special special D a b x
+betaincc             special special D a b x
+stdtr                special special D df t
+chdtrc               special special D v x
+"""
+
+# NumPy extras that downstream libraries (xarray, einops, opt_einsum, SciPy) ask an array
+# namespace for (xarray looks up the ``nan*`` ones with skipna, and ``sliding_window_view``
+# as ``xp.lib.stride_tricks.sliding_window_view`` for rolling windows). ``einsum`` records
+# one node (its VJP is an einsum); the ``K`` entries are
+# compositions of recorded functions of the standard (ag_bridge/_extras.py).
+_EXTRAS = """
+einsum               - extras        D *arrays
+cumsum               - extras        K x
+cumprod              - extras        K x
+pad                  - extras        K x
+quantile             - extras        K x
+nanmean              - extras        K x
+nansum               - extras        K x
+gradient             - extras        K x
+nanvar               - extras        K x
+nanstd               - extras        K x
+nancumsum            - extras        K x
+nanquantile          - extras        K x
+sliding_window_view  - extras        K x
+"""
+SPECS.update(_parse(_SPECIAL))
+SPECS.update(_parse(_EXTRAS))
+DIFFERENTIABLE = tuple(n for n, s in SPECS.items() if s.differentiable)
+
+#: The composite entries: built from recorded functions, each needs a conformance record.
+COMPOSITE: tuple[str, ...] = tuple(n for n, s in SPECS.items() if s.composite)

@@ -22,7 +22,7 @@ __all__ = ["RECORDS", "Case", "Input", "record", "unary", "binary", "check_case"
 
 CHAPTERS = (
     "elementwise", "creation", "data_type", "indexing", "linear_algebra", "manipulation",
-    "searching", "sorting", "statistical", "utility", "linalg", "fft",
+    "searching", "sorting", "statistical", "utility", "linalg", "fft", "special", "extras",
 )
 
 for _name in CHAPTERS:

@@ -11,6 +11,9 @@ import os
 
 # Conformance runs in float64: JAX must be in 64-bit mode before it is imported.
 os.environ.setdefault("JAX_ENABLE_X64", "1")
+# SciPy follows the array API only when this is set before scipy is first imported, and
+# jax (loaded below with every backend) imports scipy: tests/test_downstream.py needs it.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import pytest  # noqa: E402
 

@@ -7,7 +7,7 @@ from ag_bridge.conformance import RECORDS
 
 import ag_bridge.rules  # noqa: F401  (fills the registry)
 from ag_bridge._registry import RULES
-from ag_bridge._spec import DIFFERENTIABLE, SPECS
+from ag_bridge._spec import COMPOSITE, DIFFERENTIABLE, SPECS
 
 INTERNAL = ("_index_add", "_index_set")
 
@@ -17,7 +17,7 @@ def test_rule_exists(name):
     assert name in RULES, f"differentiable entry {name!r} has no VJP rule in ag_bridge/rules/"
 
 
-@pytest.mark.parametrize("name", DIFFERENTIABLE + INTERNAL)
+@pytest.mark.parametrize("name", DIFFERENTIABLE + INTERNAL + COMPOSITE)
 def test_record_exists(name):
     assert RECORDS.get(name), f"differentiable entry {name!r} has no conformance record in conformance/"
 
@@ -30,3 +30,9 @@ def test_rules_only_for_spec_entries():
 def test_records_only_for_spec_entries():
     extra = set(RECORDS) - set(SPECS) - set(INTERNAL)
     assert not extra, f"records for names outside the spec table: {sorted(extra)}"
+
+
+@pytest.mark.parametrize("name", COMPOSITE)
+def test_composites_have_no_rule(name):
+    # a composition differentiates through the recorded functions it calls
+    assert name not in RULES, f"composite entry {name!r} has a rule; make it class D in the spec table"

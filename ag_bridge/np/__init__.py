@@ -28,9 +28,9 @@ from typing import Any
 
 from .._array import Array
 from .._backends import get_backend as _get_backend
-from . import _creation, _manipulation, _math, linalg, random
+from . import _creation, _extras, _manipulation, _math, linalg, random
 
-for _part in (_creation, _manipulation, _math):
+for _part in (_creation, _manipulation, _math, _extras):
     globals().update({_name: getattr(_part, _name) for _name in _part.__all__})
 globals().update(_math.ELEMENTWISE)
 del _part
@@ -46,7 +46,8 @@ _DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32
 
 __all__ = [
     "ndarray", "pi", "e", "inf", "nan", "newaxis", "linalg", "random",
-    *_creation.__all__, *_manipulation.__all__, *_math.__all__, *sorted(_math.ELEMENTWISE), *_DTYPES,
+    *_creation.__all__, *_manipulation.__all__, *_math.__all__, *_extras.__all__,
+    *sorted(_math.ELEMENTWISE), *_DTYPES,
 ]
 
 

@@ -8,7 +8,7 @@ from .._registry import freeze
 
 MODULES = (
     "elementwise", "creation", "data_type", "indexing", "linear_algebra", "manipulation",
-    "searching", "sorting", "statistical", "utility", "linalg", "fft",
+    "searching", "sorting", "statistical", "utility", "linalg", "fft", "special", "extras",
 )
 
 for _name in MODULES:

@@ -378,6 +378,12 @@ class Backend(_Backend):
     mutable = False
     default_float = np.float32
 
+    def special_function(self, name: str) -> Any:
+        """``scipy.special``'s element-wise functions, block by block (``xp.special``)."""
+        from ag_bridge._special import library_function
+
+        return library_function("scipy-blocks", name)
+
     def coerce(self, raw: Any) -> Any:
         """Make data-dependent sizes (boolean masks, ``nonzero``, ``unique_*``) known.
 

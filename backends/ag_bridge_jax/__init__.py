@@ -111,6 +111,12 @@ class Backend(_Backend):
     mutable = False
     default_float = jnp.float32
 
+    def special_function(self, name: str) -> Any:
+        """``jax.scipy.special``, with SciPy's signatures (``xp.special``)."""
+        from ag_bridge._special import library_function
+
+        return library_function("jax", name)
+
     # -- identity ---------------------------------------------------------------
     def is_complex(self, dtype: Any) -> bool:
         return jnp.issubdtype(dtype, jnp.complexfloating)

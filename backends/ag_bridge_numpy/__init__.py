@@ -57,3 +57,9 @@ class Backend(_Backend):
         out = np.array(a, copy=True)
         np.add.at(out, key, v)
         return out
+
+    def special_function(self, name: str) -> Any:
+        """``scipy.special`` (when SciPy is installed), with SciPy's signatures (``xp.special``)."""
+        from ag_bridge._special import library_function
+
+        return library_function("scipy", name)

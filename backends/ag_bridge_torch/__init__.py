@@ -208,6 +208,12 @@ class Backend(_Backend):
     mutable = True
     default_float = torch.float32
 
+    def special_function(self, name: str) -> Any:
+        """``torch.special``, with SciPy's signatures (``xp.special``)."""
+        from ag_bridge._special import library_function
+
+        return library_function("torch", name)
+
     # -- identity ---------------------------------------------------------------
     def is_complex(self, dtype: Any) -> bool:
         return dtype.is_complex
