@@ -19,7 +19,7 @@ from ._node import Leaf, Node
 from ._registry import RULES
 from ._state import STATE
 
-__all__ = ["Array", "wrap", "mixed_error"]
+__all__ = ["Array", "wrap", "mixed_error", "refuse_foreign"]
 
 _new = object.__new__
 
@@ -40,6 +40,27 @@ def mixed_error(op: str, a: Any, b: Any) -> TypeError:
         f"{op}(): arrays from backends '{a.name}' and '{b.name}' cannot be combined; "
         "convert one with ag_bridge.asarray(x, backend=...)"
     )
+
+
+_PLAIN = (bool, int, float, complex, str, bytes, slice, type(None), type(Ellipsis), list, tuple, range)
+
+
+def refuse_foreign(op: str, obj: Any, backend: Any) -> None:
+    """Raise when ``obj`` (not an Array) is a raw array of a library other than ``backend``'s:
+    combining them would be silently wrong, or fail later inside a VJP."""
+    if isinstance(obj, _PLAIN) or backend.is_array(obj):
+        return
+    if hasattr(obj, "__array_namespace__") or hasattr(obj, "shape") and hasattr(obj, "dtype"):
+        import numbers
+
+        if isinstance(obj, numbers.Number):  # NumPy scalars act as Python numbers
+            return
+        lib = type(obj).__module__.partition(".")[0]
+        raise TypeError(
+            f"{op}(): arrays from libraries '{lib}' (a raw {type(obj).__name__}) and "
+            f"'{backend.name}' (an ag_bridge.Array) cannot be combined; convert one with "
+            f"ag_bridge.asarray(x, backend=...)"
+        )
 
 
 def _unwrap_key(key: Any, backend: Any, raw: Any) -> Any:
@@ -205,6 +226,8 @@ class Array:
             if value._backend is not b:
                 raise mixed_error("__setitem__", value._backend, b)
             vnode, voidx, value = value._node, value._oidx, value._data
+        else:
+            refuse_foreign("__setitem__", value, b)
         leaf = type(self._node) is Leaf
         recording = STATE.get()[0]
         if recording and leaf:

@@ -216,6 +216,6 @@ class _FunctionRule:
 
 
 def _backend_of(x: Any, args: tuple) -> Any:
-    from ._backends import backend_of
+    from ._select import backend_of
 
     return backend_of(x)

@@ -105,14 +105,14 @@ def demo(backend: str | None = None, plain: bool = False, seed: int = 0) -> int:
     """
     import ag_bridge
 
-    name = backend or ag_bridge.get_backend().name
-    try:
-        ag_bridge.load_backend(name)
-    except (ValueError, ImportError) as exc:
+    try:  # a plugin name, or an array API namespace's module name ("cubed.array_api")
+        chosen = ag_bridge.load_backend(backend)
+    except (ValueError, ImportError, TypeError) as exc:
         print(f"ag-bridge demo: {exc}", file=sys.stderr)
         return 2
+    name = chosen.name
     heading, show_code, show_out = _printer(plain)
-    with ag_bridge.use_backend(name):
+    with ag_bridge.use_backend(chosen):
         ag_bridge.np.random.seed(seed)  # the book's random draw, made reproducible
         heading("Automatic Differentiation", f"The autograd chapter of Dive into Deep Learning "
                 f"on ag_bridge, backend '{name}'.")
@@ -127,12 +127,15 @@ def demo(backend: str | None = None, plain: bool = False, seed: int = 0) -> int:
 
 
 def backends() -> int:
-    """Print the installed backends, marking the current one."""
+    """Print the installed backends and the generic ones in use, marking the current one."""
     import ag_bridge
+    from ag_bridge._select import generic_backends
 
-    current = ag_bridge.get_backend().name
+    current = ag_bridge.get_backend()
     for name in ag_bridge.available_backends():
-        print(f"{'*' if name == current else ' '} {name}")
+        print(f"{'*' if ag_bridge.load_backend(name) is current else ' '} {name}")
+    for b in generic_backends():
+        print(f"{'*' if b is current else ' '} {b.name} (generic, {getattr(b.xp, '__name__', b.xp)})")
     return 0
 
 
@@ -142,7 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      "for every array-API library.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="run the autograd chapter of Dive into Deep Learning step by step")
-    p.add_argument("--backend", help="backend to run on (see `ag-bridge backends`)")
+    p.add_argument("--backend", help="backend to run on: a plugin (see `ag-bridge backends`) or an "
+                   "array API namespace's module name, e.g. cubed.array_api")
     p.add_argument("--plain", action="store_true", help="plain text output (no rich)")
     p.add_argument("--seed", type=int, default=0, help="seed of np.random (default 0)")
     sub.add_parser("backends", help="list the installed backends (* marks the current one)")
