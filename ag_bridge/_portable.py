@@ -302,6 +302,10 @@ def index_set(backend: Any, a: Any, key: Any, v: Any) -> Any:
     arrays; else ``where`` over the slots the key reaches (:func:`scatter_last`).
     """
     xp = backend.xp
+    if _whole(key, len(a.shape)):  # x[:] = v, x[...] = v: v broadcast, nothing to scatter
+        v = _cast(backend, v, a) if backend.is_array(v) else xp.asarray(v, dtype=a.dtype,
+                                                                          device=backend.device(a))
+        return xp.asarray(xp.broadcast_to(v, tuple(a.shape)), copy=True)
     if backend.caps.mutable and is_basic(key):
         out = xp.asarray(a, copy=True)
         out[key] = _cast(backend, v, a)
@@ -312,6 +316,14 @@ def index_set(backend: Any, a: Any, key: Any, v: Any) -> Any:
     hit, vals = scatter_last(xp, xp.reshape(ids, (-1,)), _values(backend, v, a, tuple(ids.shape)), n,
                              dev, backend.caps)
     return xp.where(xp.reshape(hit, tuple(a.shape)), xp.reshape(vals, tuple(a.shape)), a)
+
+
+def _whole(key: Any, ndim: int) -> bool:
+    """Whether ``key`` selects every element once, in order (``:``, ``...``, ``(:, :)``)."""
+    parts = _as_tuple(key)
+    return len(parts) <= max(ndim, 1) and all(
+        k is Ellipsis or isinstance(k, slice) and k.start in (None, 0) and k.stop is None
+        and k.step in (None, 1) for k in parts) and sum(k is Ellipsis for k in parts) <= 1
 
 
 def _cast(backend: Any, v: Any, a: Any) -> Any:
