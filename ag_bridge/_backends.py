@@ -179,7 +179,7 @@ class Backend:
             if axes:
                 raw = self.xp.flip(raw, axis=axes)
         if caps.index_arrays != "numpy" and not _portable.is_basic(key):
-            out = _portable.flat_getitem(self.xp, raw, key, self.array_types, self.device(raw))
+            out = _portable.flat_getitem(self.xp, raw, key, self.array_types, self.device(raw), caps)
             if out is not None:
                 return out
         return raw[key]

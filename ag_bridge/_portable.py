@@ -10,8 +10,11 @@ everything the standard leaves optional, or that libraries get wrong, is
   refused (JAX, cubed, sparse). Immutable libraries get rebinding behind the
   same ``Array`` and writes built from ``where`` (:func:`index_set`).
 * ``index_arrays``: whether integer-array keys mean NumPy's (``"numpy"``) or
-  must be turned into flat element ids and ``take`` (``"flat"``; the standard
+  must be turned into flat element ids and a gather (``"flat"``; the standard
   only requires one integer array per axis, and cubed gives wrong numbers).
+* ``take``: whether ``take`` gathers right (cubed 0.27 returns the array
+  unchanged when the index has the array's length): else gathers are a
+  one-hot contraction (:func:`gather`).
 * ``negative_steps``: whether ``x[::-1]`` works (PyTorch, cubed refuse it):
   if not, keys become a ``flip`` plus a positive-step key (:func:`flip_key`).
 * ``sort``: whether ``argsort``/``searchsorted`` exist; then scatter-add is an
@@ -47,6 +50,7 @@ class Capabilities:
 
     mutable: bool = True
     index_arrays: str = "numpy"
+    take: bool = True
     negative_steps: bool = True
     sort: bool = True
     arange: bool = True
@@ -82,18 +86,21 @@ def probe(xp: Any) -> Capabilities:
     def numpy_keys() -> bool:
         t = xp.reshape(ar(6), (2, 3))
         r = t[xp.asarray([1, 0])]
-        return tuple(r.shape) == (2, 3) and _same(xp, xp.reshape(r, (-1,)), [3, 4, 5, 0, 1, 2])
+        return tuple(r.shape) == (2, 3) and _same(xp, xp.reshape(r, (-1,)), [3, 4, 5, 0, 1, 2]) \
+            and _same(xp, ar(3)[xp.asarray([2, 0, 2])], [2, 0, 2])
 
     try:
         info = xp.__array_namespace_info__()
         device, dtypes = info.default_device(), dict(info.default_dtypes())
     except Exception:
         device, dtypes = None, {}
+    take = _works(lambda: _same(xp, xp.take(ar(3), xp.asarray([2, 0, 2])), [2, 0, 2]))
     return Capabilities(
         mutable=_works(write),
         index_arrays="numpy" if _works(numpy_keys) else "flat",
+        take=take,
         negative_steps=_works(lambda: _same(xp, ar(3)[::-1], [2, 1, 0])),
-        sort={"argsort", "searchsorted", "take", "concat", "where"} <= names,
+        sort=take and {"argsort", "searchsorted", "take", "concat", "where"} <= names,
         arange=has_arange,
         functions=names,
         extensions=exts,
@@ -161,7 +168,21 @@ def flip_key(shape: tuple, key: Any, is_bool: Any) -> tuple[tuple, Any]:
     return tuple(axes), tuple(out)
 
 
-def flat_getitem(xp: Any, a: Any, key: Any, array_types: tuple, device: Any) -> Any | None:
+def gather(xp: Any, flat: Any, ids: Any, n: int, caps: Any = None, device: Any = None) -> Any:
+    """``flat[ids]`` of a 1-D array of length ``n``: ``take``, or a one-hot contraction where
+    the library's ``take`` is wrong (``caps.take``)."""
+    if caps is None or caps.take:
+        return xp.take(flat, ids)
+    cols = xp.reshape(arange(xp, n, device, dtype=ids.dtype, caps=caps), (1, -1))
+    dtype = flat.dtype
+    if xp.isdtype(dtype, "bool"):
+        return gather(xp, xp.astype(flat, xp.int8), ids, n, caps, device) != 0
+    onehot = xp.astype(xp.reshape(ids, (-1, 1)) == cols, dtype)
+    return xp.tensordot(onehot, flat, axes=([1], [0]))
+
+
+def flat_getitem(xp: Any, a: Any, key: Any, array_types: tuple, device: Any,
+                 caps: Any = None) -> Any | None:
     """``a[key]`` for integer-array keys through flat element ids and ``take`` (the
     library's own indexing is not trusted with them); None when ``key`` is not such a key
     (or mixes in ``None``/booleans: the library's own rules apply)."""
@@ -182,7 +203,9 @@ def flat_getitem(xp: Any, a: Any, key: Any, array_types: tuple, device: Any) -> 
         flat = flat + k * stride
         stride *= n
     out_shape = tuple(flat.shape)
-    return xp.reshape(xp.take(xp.reshape(a, (-1,)), xp.reshape(flat, (-1,))), out_shape)
+    n = math.prod(shape)
+    return xp.reshape(gather(xp, xp.reshape(a, (-1,)), xp.reshape(flat, (-1,)), n, caps, device),
+                      out_shape)
 
 
 def flat_ids(backend: Any, shape: tuple, key: Any, device: Any) -> Any:
@@ -262,7 +285,7 @@ def scatter_last(xp: Any, ids: Any, vals: Any, n: int, device: Any = None, caps:
         bins = xp.reshape(arange(xp, hi - lo, device, dtype=ids.dtype, caps=caps) + lo, (1, -1))
         lasts.append(xp.max(xp.where(col == bins, rank, xp.zeros_like(rank)), axis=0))
     last = lasts[0] if len(lasts) == 1 else xp.concat(lasts)
-    return last > 0, xp.take(vals, xp.clip(last - 1, 0, m - 1))
+    return last > 0, gather(xp, vals, xp.clip(last - 1, 0, m - 1), m, caps, device)
 
 
 def _values(backend: Any, v: Any, a: Any, shape: tuple) -> Any:
@@ -284,8 +307,9 @@ def index_add(backend: Any, a: Any, key: Any, v: Any) -> Any:
     """
     xp = backend.xp
     if backend.caps.mutable and is_basic(key):
+        key, v = _drop_none(backend, a, key, _cast(backend, v, a))
         out = xp.asarray(a, copy=True)
-        out[key] = out[key] + _cast(backend, v, a)
+        out[key] = out[key] + v
         return out
     dev = backend.device(a)
     ids = flat_ids(backend, tuple(a.shape), key, dev)
@@ -307,8 +331,9 @@ def index_set(backend: Any, a: Any, key: Any, v: Any) -> Any:
                                                                           device=backend.device(a))
         return xp.asarray(xp.broadcast_to(v, tuple(a.shape)), copy=True)
     if backend.caps.mutable and is_basic(key):
+        key, v = _drop_none(backend, a, key, _cast(backend, v, a))
         out = xp.asarray(a, copy=True)
-        out[key] = _cast(backend, v, a)
+        out[key] = v
         return out
     dev = backend.device(a)
     ids = flat_ids(backend, tuple(a.shape), key, dev)
@@ -316,6 +341,19 @@ def index_set(backend: Any, a: Any, key: Any, v: Any) -> Any:
     hit, vals = scatter_last(xp, xp.reshape(ids, (-1,)), _values(backend, v, a, tuple(ids.shape)), n,
                              dev, backend.caps)
     return xp.where(xp.reshape(hit, tuple(a.shape)), xp.reshape(vals, tuple(a.shape)), a)
+
+
+def _drop_none(backend: Any, a: Any, key: Any, v: Any) -> tuple:
+    """``key`` without ``None`` (the standard's ``__setitem__`` need not take it) and ``v``
+    reshaped to match."""
+    parts = _as_tuple(key)
+    if not any(k is None for k in parts):
+        return key, v
+    target = tuple(a[parts].shape)
+    parts = tuple(k for k in parts if k is not None)
+    if backend.is_array(v):
+        v = backend.xp.reshape(backend.xp.broadcast_to(v, target), tuple(a[parts].shape))
+    return parts, v
 
 
 def _whole(key: Any, ndim: int) -> bool:
