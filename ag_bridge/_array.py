@@ -14,12 +14,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ._heads import backward as _backward
 from ._keys import clamp_slices
 from ._node import Leaf, Node
 from ._registry import RULES
 from ._state import STATE
 
-__all__ = ["Array", "wrap", "mixed_error", "refuse_foreign"]
+__all__ = ["Array", "wrap", "mixed_error", "refuse_foreign", "attach_grad"]
 
 _new = object.__new__
 
@@ -32,6 +33,27 @@ def wrap(data: Any, backend: Any, node: Any = None, oidx: int = -1) -> Array:
     a._node = node
     a._oidx = oidx
     return a
+
+
+def attach_grad(x: Any, grad_req: str = "write") -> None:
+    """Give ``x`` a fresh zero gradient buffer and make it a leaf (see Array.attach_grad)."""
+    if grad_req not in _REQS:
+        raise ValueError(f"attach_grad(): grad_req must be one of {_REQS}, not {grad_req!r}")
+    b = x._backend
+    if not b.is_inexact(x._data.dtype):
+        raise TypeError(
+            f"attach_grad(): only floating and complex arrays can have gradients, "
+            f"this one has dtype {x._data.dtype} on backend '{b.name}'; "
+            "convert it first, e.g. x = x.astype('float32')"
+        )
+    if grad_req == "null":
+        x._node, x._oidx = None, -1
+        return
+    holder = wrap(b.zeros_like(x._data), b)
+    x._node, x._oidx = Leaf(holder, grad_req, b), -1
+
+
+_REQS = ("write", "add", "null")
 
 
 def mixed_error(op: str, a: Any, b: Any) -> TypeError:
@@ -278,8 +300,6 @@ class Array:
         ``'add'`` (backward adds to it) or ``'null'`` (no gradient). Calling it
         again resets the buffer and detaches the array from any earlier graph.
         """
-        from ._autograd_core import attach_grad
-
         attach_grad(self, grad_req)
 
     @property
@@ -305,9 +325,7 @@ class Array:
         A non-scalar array uses a head gradient of ones (the sum of its
         elements); ``out_grad`` must have this array's shape.
         """
-        from ._autograd_core import backward
-
-        backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
+        _backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
 
     def asnumpy(self) -> Any:
         """A NumPy copy of the data."""

@@ -13,7 +13,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from ._array import Array, mixed_error, refuse_foreign, wrap
+from ._array import Array, _unwrap_key, mixed_error, refuse_foreign, wrap
 from ._node import Node
 from ._registry import RULES
 from ._spec import SPECS, Spec
@@ -111,6 +111,7 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
     varargs = spec.sequence == "varargs"
     listarg = spec.sequence == "list"
     kwslots = {name: i for i, name in enumerate(spec.arrays) if i > 0}
+    names = spec.arrays
     coerce = backend.coerce
     inexact = backend.is_inexact
     state = STATE.get
@@ -119,12 +120,13 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
     def finish(args: tuple, kwargs: dict, out: Any, parents: list) -> Any:
         if multi:
             out = rebuild(out, list(map(coerce, out)))
-            node = Node(op, rule, args, kwargs, out, tuple(parents), backend, True, listarg)
+            node = Node(op, rule, args, kwargs, out, tuple(parents), backend, True, listarg, names)
             return _wrap_out(out, backend, node)
         out = coerce(out)
         if not inexact(out.dtype):
             return wrap(out, backend)
-        return wrap(out, backend, Node(op, rule, args, kwargs, out, tuple(parents), backend, False, listarg))
+        return wrap(out, backend, Node(op, rule, args, kwargs, out, tuple(parents), backend, False, listarg,
+                                       names))
 
     def general(*args: Any, **kwargs: Any) -> Any:
         parents = []
@@ -334,8 +336,6 @@ def _internal(op: str, raw: Callable, backend: Any, slots: tuple) -> Callable:
     rule = RULES.get(op)
 
     def fn(a: Any, key: Any, v: Any) -> Any:
-        from ._array import _unwrap_key
-
         parents = []
         ra = a
         rv = v
