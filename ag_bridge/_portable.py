@@ -369,10 +369,12 @@ def _cast(backend: Any, v: Any, a: Any) -> Any:
 
 
 # -- FFT arguments -----------------------------------------------------------------------------
-def fft_axes(ndim: int, s: Any, axes: Any) -> tuple[tuple, Any]:
-    """``(axes, s)`` of an n-dimensional FFT as the standard reads them: the last
-    ``len(s)`` axes (or all) by default, and ``-1`` in ``s`` meaning the input's size
-    along that axis is kept (needs the shape: pass ``s`` resolved by the caller)."""
-    if axes is not None:
-        return tuple(axes), s
-    return tuple(range(ndim - (ndim if s is None else len(s)), ndim)), s
+def fft_axes(shape: tuple, s: Any, axes: Any) -> tuple[tuple, Any]:
+    """``(axes, s)`` of an n-dimensional FFT of an array of ``shape`` as the standard reads
+    them: the last ``len(s)`` axes (or all) when ``axes`` is None, and ``-1`` in ``s``
+    the input's size along that axis (as NumPy 2 does)."""
+    ndim = len(shape)
+    ax = tuple(axes) if axes is not None else tuple(range(ndim - (ndim if s is None else len(s)), ndim))
+    if s is not None:
+        s = tuple(shape[a] if n == -1 else n for a, n in zip(ax, s, strict=True))
+    return ax, s
