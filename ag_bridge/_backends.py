@@ -178,7 +178,9 @@ class Backend:
             axes, key = _portable.flip_key(tuple(raw.shape), key, self._is_bool_index)
             if axes:
                 raw = self.xp.flip(raw, axis=axes)
-        if caps.index_arrays != "numpy" and not _portable.is_basic(key):
+        if not caps.implicit_axes and _portable.is_basic(key):
+            key = _portable.complete(key)
+        elif caps.index_arrays != "numpy" and not _portable.is_basic(key):
             out = _portable.flat_getitem(self.xp, raw, key, self.array_types, self.device(raw), caps)
             if out is not None:
                 return out

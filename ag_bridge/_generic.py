@@ -58,6 +58,11 @@ class GenericBackend(Backend):
             return raw
         return self.xp.asarray(raw)
 
+    def write_into(self, buf: Any, value: Any) -> Any:
+        """Overwrite ``buf`` with ``value``, keeping the buffer's mask where the library's
+        arithmetic carries masks (a masked leaf's gradient has the leaf's mask)."""
+        return super().write_into(buf, value + self.xp.zeros_like(buf))
+
     def settle(self, raw: Any) -> Any:
         """A lazy library's (one whose arrays have ``compute``) updated parameter is
         evaluated, so a training loop does not grow one graph across its steps."""

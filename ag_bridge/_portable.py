@@ -15,6 +15,8 @@ everything the standard leaves optional, or that libraries get wrong, is
 * ``take``: whether ``take`` gathers right (cubed 0.27 returns the array
   unchanged when the index has the array's length): else gathers are a
   one-hot contraction (:func:`gather`).
+* ``implicit_axes``: whether ``x[0]`` on a 2-D array means ``x[0, ...]`` (strict
+  refuses it): if not, keys get NumPy's implicit trailing ``...`` (:func:`complete`).
 * ``negative_steps``: whether ``x[::-1]`` works (PyTorch, cubed refuse it):
   if not, keys become a ``flip`` plus a positive-step key (:func:`flip_key`).
 * ``sort``: whether ``argsort``/``searchsorted`` exist; then scatter-add is an
@@ -51,6 +53,7 @@ class Capabilities:
     mutable: bool = True
     index_arrays: str = "numpy"
     take: bool = True
+    implicit_axes: bool = True
     negative_steps: bool = True
     sort: bool = True
     arange: bool = True
@@ -99,6 +102,7 @@ def probe(xp: Any) -> Capabilities:
         mutable=_works(write),
         index_arrays="numpy" if _works(numpy_keys) else "flat",
         take=take,
+        implicit_axes=_works(lambda: tuple(xp.reshape(ar(6), (2, 3))[0].shape) == (3,)),
         negative_steps=_works(lambda: _same(xp, ar(3)[::-1], [2, 1, 0])),
         sort=take and {"argsort", "searchsorted", "take", "concat", "where"} <= names,
         arange=has_arange,
@@ -129,6 +133,12 @@ def is_basic(key: Any) -> bool:
     """Whether ``key`` has no arrays (integers, slices, ``...``, ``None``): it selects each
     element at most once, which a plain ``__setitem__`` writes correctly."""
     return all(isinstance(k, _BASIC) and not isinstance(k, bool) for k in _as_tuple(key))
+
+
+def complete(key: Any) -> Any:
+    """``key`` with NumPy's implicit trailing ``...`` made explicit (no-op with one)."""
+    parts = _as_tuple(key)
+    return parts if any(k is Ellipsis for k in parts) else parts + (Ellipsis,)
 
 
 def _neg_step(k: Any) -> bool:
@@ -213,7 +223,7 @@ def flat_ids(backend: Any, shape: tuple, key: Any, device: Any) -> Any:
     backend's own :meth:`getitem` validates ``key``), in selection order."""
     xp = backend.xp
     ids = xp.reshape(arange(xp, math.prod(shape), device, caps=backend.caps), shape)
-    return backend.getitem(ids, key)
+    return backend.coerce(backend.getitem(ids, key))
 
 
 # -- scatter ---------------------------------------------------------------------------------
@@ -346,9 +356,9 @@ def index_set(backend: Any, a: Any, key: Any, v: Any) -> Any:
 def _drop_none(backend: Any, a: Any, key: Any, v: Any) -> tuple:
     """``key`` without ``None`` (the standard's ``__setitem__`` need not take it) and ``v``
     reshaped to match."""
-    parts = _as_tuple(key)
+    parts = complete(key)
     if not any(k is None for k in parts):
-        return key, v
+        return parts, v
     target = tuple(a[parts].shape)
     parts = tuple(k for k in parts if k is not None)
     if backend.is_array(v):
