@@ -19,8 +19,8 @@ from __future__ import annotations
 from . import rules as _rules  # noqa: F401,E402  (fills the VJP registry; imports no array library)
 from ._api import asarray, namespace, unwrap
 from ._array import Array
-from ._backends import (
-    Backend,
+from ._backends import Backend
+from ._select import (
     available_backends,
     get_backend,
     load_backend,

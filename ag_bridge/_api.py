@@ -6,62 +6,69 @@ import types
 from typing import Any
 
 from ._array import Array, wrap
-from ._backends import Backend, backend_of, get_backend, load_backend
+from ._select import backend_of, resolve
 
 __all__ = ["asarray", "unwrap", "namespace"]
 
-
-def _resolve(backend: Any) -> Backend:
-    if backend is None:
-        return get_backend()
-    if isinstance(backend, Backend):
-        return backend
-    if isinstance(backend, types.ModuleType):
-        name = backend.__name__.split(".")[0]
-        if name == "array_api_compat":
-            name = backend.__name__.split(".")[1]
-        return load_backend({"jax": "jax"}.get(name, name))
-    return load_backend(backend)
+_PYTHON = (bool, int, float, complex, list, tuple, range)
 
 
 def namespace(backend: Any = None) -> types.ModuleType:
-    """The recording array API namespace of ``backend`` (name, module or None: current).
+    """The recording array API namespace of ``backend``: a plugin name, an array API
+    namespace module or the name of one (``"cubed.array_api"``), or None (current).
 
     >>> import ag_bridge
     >>> xp = ag_bridge.namespace("numpy")
     >>> xp.arange(4)          # the standard's defaults: an integer array
     array([0, 1, 2, 3])
     """
-    return _resolve(backend).namespace
+    return resolve(backend).namespace
+
+
+def _is_array(obj: Any) -> bool:
+    return not isinstance(obj, (type,) + _PYTHON) and (
+        hasattr(obj, "__array_namespace__") or hasattr(obj, "shape") and hasattr(obj, "dtype"))
 
 
 def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, backend: Any = None,
             copy: bool | None = None) -> Array:
-    """Wrap a backend array (no copy), or convert Python data on the current backend.
+    """Wrap an array of any array-API library (no copy), or convert Python data on the
+    current backend.
 
-    An :class:`Array` passes through (recorded, so gradients flow) unless
-    ``backend`` names another library: then the values are copied across as a
-    constant.
+    An array of a library without a plugin gets the generic backend of its
+    namespace. An :class:`Array` passes through (recorded, so gradients flow)
+    unless ``backend`` names another library: then the values are copied across
+    as a constant. Anything else is a ``TypeError`` naming its type.
     """
     if isinstance(obj, Array):
-        if backend is None or _resolve(backend) is obj._backend:
+        if backend is None or resolve(backend) is obj._backend:
             ns = obj._backend.namespace
             kw = {k: v for k, v in (("dtype", dtype), ("device", device), ("copy", copy)) if v is not None}
             return ns.asarray(obj, **kw) if kw else obj
         obj = obj.asnumpy()
-    if backend is None and hasattr(obj, "shape") and hasattr(obj, "dtype"):
-        try:
-            b = backend_of(obj)
-        except TypeError:
-            b = None
-        if b is not None:
-            raw = obj if (dtype is None and device is None and not copy) else \
-                b.asarray(obj, dtype=dtype, device=device)
-            if copy and raw is obj:
-                raw = b.xp.asarray(obj, copy=True)
-            return wrap(b.coerce(raw), b)
-    b = _resolve(backend)
+    if backend is None and _is_array(obj):
+        b = backend_of(obj)  # a TypeError naming the type when no library claims it
+        raw = obj if (dtype is None and device is None and not copy) else \
+            b.asarray(obj, dtype=dtype, device=device)
+        if copy and raw is obj:
+            raw = b.xp.asarray(obj, copy=True)
+        return wrap(b.coerce(raw), b)
+    b = resolve(backend)
+    if not isinstance(obj, _PYTHON) and not _is_array(obj) and not _scalar_like(obj):
+        raise TypeError(
+            f"ag_bridge.asarray(): cannot convert an object of type {type(obj).__module__}."
+            f"{type(obj).__name__}; pass Python numbers or (nested) lists, an ag_bridge.Array, "
+            "or an array of any array-API library"
+        )
     return wrap(b.coerce(b.asarray(obj, dtype=dtype, device=b.creation_device(device))), b)
+
+
+def _scalar_like(obj: Any) -> bool:
+    """Python-number-like objects (NumPy scalars, ``Fraction``, buffers) the library may take."""
+    import numbers
+
+    return isinstance(obj, numbers.Number) or hasattr(obj, "__array__") or hasattr(obj, "__buffer__") \
+        or isinstance(obj, (bytes, memoryview))
 
 
 def unwrap(x: Any) -> Any:

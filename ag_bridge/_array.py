@@ -15,13 +15,14 @@ import math
 from typing import Any
 
 from ._copying import copy_array, reduce_array
+from ._heads import backward as _backward
 from ._keys import clamp_slices
 from ._node import Leaf, Node
 from ._numpy_protocols import array_function, array_ufunc
 from ._registry import RULES
 from ._state import STATE
 
-__all__ = ["Array", "wrap", "mixed_error"]
+__all__ = ["Array", "wrap", "mixed_error", "refuse_foreign", "attach_grad"]
 
 _new = object.__new__
 
@@ -36,12 +37,54 @@ def wrap(data: Any, backend: Any, node: Any = None, oidx: int = -1) -> Array:
     return a
 
 
+def attach_grad(x: Any, grad_req: str = "write") -> None:
+    """Give ``x`` a fresh zero gradient buffer and make it a leaf (see Array.attach_grad)."""
+    if grad_req not in _REQS:
+        raise ValueError(f"attach_grad(): grad_req must be one of {_REQS}, not {grad_req!r}")
+    b = x._backend
+    if not b.is_inexact(x._data.dtype):
+        raise TypeError(
+            f"attach_grad(): only floating and complex arrays can have gradients, "
+            f"this one has dtype {x._data.dtype} on backend '{b.name}'; "
+            "convert it first, e.g. x = x.astype('float32')"
+        )
+    if grad_req == "null":
+        x._node, x._oidx = None, -1
+        return
+    holder = wrap(b.zeros_like(x._data), b)
+    x._node, x._oidx = Leaf(holder, grad_req, b), -1
+
+
+_REQS = ("write", "add", "null")
+
+
 def mixed_error(op: str, a: Any, b: Any) -> TypeError:
     """The error for one op fed arrays of two backends."""
     return TypeError(
         f"{op}(): arrays from backends '{a.name}' and '{b.name}' cannot be combined; "
         "convert one with ag_bridge.asarray(x, backend=...)"
     )
+
+
+_PLAIN = (bool, int, float, complex, str, bytes, slice, type(None), type(Ellipsis), list, tuple, range)
+
+
+def refuse_foreign(op: str, obj: Any, backend: Any) -> None:
+    """Raise when ``obj`` (not an Array) is a raw array of a library other than ``backend``'s:
+    combining them would be silently wrong, or fail later inside a VJP."""
+    if isinstance(obj, _PLAIN) or backend.is_array(obj):
+        return
+    if hasattr(obj, "__array_namespace__") or hasattr(obj, "shape") and hasattr(obj, "dtype"):
+        import numbers
+
+        if isinstance(obj, numbers.Number):  # NumPy scalars act as Python numbers
+            return
+        lib = type(obj).__module__.partition(".")[0]
+        raise TypeError(
+            f"{op}(): arrays from libraries '{lib}' (a raw {type(obj).__name__}) and "
+            f"'{backend.name}' (an ag_bridge.Array) cannot be combined; convert one with "
+            f"ag_bridge.asarray(x, backend=...)"
+        )
 
 
 def _unwrap_key(key: Any, backend: Any, raw: Any) -> Any:
@@ -231,6 +274,8 @@ class Array:
             if value._backend is not b:
                 raise mixed_error("__setitem__", value._backend, b)
             vnode, voidx, value = value._node, value._oidx, value._data
+        else:
+            refuse_foreign("__setitem__", value, b)
         leaf = type(self._node) is Leaf
         recording = STATE.get()[0]
         if recording and leaf:
@@ -281,8 +326,6 @@ class Array:
         ``'add'`` (backward adds to it) or ``'null'`` (no gradient). Calling it
         again resets the buffer and detaches the array from any earlier graph.
         """
-        from ._autograd_core import attach_grad
-
         attach_grad(self, grad_req)
 
     @property
@@ -308,9 +351,7 @@ class Array:
         A non-scalar array uses a head gradient of ones (the sum of its
         elements); ``out_grad`` must have this array's shape.
         """
-        from ._autograd_core import backward
-
-        backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
+        _backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
 
     def asnumpy(self) -> Any:
         """A NumPy copy of the data."""

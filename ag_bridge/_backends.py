@@ -1,34 +1,25 @@
-"""The backend plugin interface, discovery and selection.
+"""The backend interface: what the engine asks of one array library.
 
-A backend plugin is an importable package (first-party ones live in
-``backends/``: ``ag_bridge_numpy``, ``ag_bridge_torch`` ...) that exposes a
-:class:`Backend` subclass through the entry-point group ``ag_bridge.backends``.
-It says how to recognise the library's arrays, hands over its standard
-namespace (from array-api-compat) and declares what differs between
-libraries: mutable or immutable buffers, scatter-add, devices, default dtypes,
-synchronisation, and the library's own autodiff (the conformance oracle).
+Every default here uses the standard only, through the fallbacks of
+:mod:`ag_bridge._portable` chosen by the capabilities probed once per library
+(``backend.caps``), so a backend built from any namespace works
+(:mod:`ag_bridge._generic`). A plugin (first-party ones live in ``backends/``)
+subclasses :class:`Backend` and overrides only where its library differs: fast
+paths, workarounds for its bugs, its own autodiff (the conformance oracle).
+Discovery and selection live in :mod:`ag_bridge._select`; the patch helper for
+plugins in :mod:`ag_bridge._patch`.
 """
 
 from __future__ import annotations
 
-import math
-import os
 import types
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from importlib import import_module
-from importlib.metadata import entry_points
+from collections.abc import Callable
 from typing import Any
 
-from ._suggest import not_importable, unknown_backend
+from . import _portable
+from ._state import selection
 
-__all__ = [
-    "Backend", "get_backend", "set_backend", "use_backend", "available_backends",
-    "backend_of", "load_backend", "derived_namespace",
-]
-
-GROUP = "ag_bridge.backends"
+__all__ = ["Backend"]
 
 
 class Backend:
@@ -36,14 +27,18 @@ class Backend:
 
     Subclasses set ``name``, ``xp`` (the array API namespace) and
     ``array_types``, and override what differs. The defaults use only the
-    standard, so a minimal plugin works (slowly, copying on every write).
+    standard (what they assume is :mod:`ag_bridge._portable`), so a minimal
+    plugin works.
     """
 
     name: str = "?"
     xp: Any = None
     array_types: tuple = ()
-    #: whether raw arrays can be written in place (NumPy, PyTorch: True; JAX: False)
-    mutable: bool = True
+    #: the import name of the library (plugins are registered under it)
+    library: str = ""
+    #: whether raw arrays can be written in place (NumPy, PyTorch: True; JAX: False);
+    #: None: found out by probing the library (``caps.mutable``)
+    mutable: bool | None = None
     #: the default floating dtype of MXNet-style creation (``ag_bridge.np``)
     default_float: Any = None
     #: the device arrays are created on when none is given (None: library default)
@@ -51,9 +46,20 @@ class Backend:
 
     def __init__(self) -> None:
         if self.default_float is None:
-            self.default_float = self.xp.float32
+            self.default_float = getattr(self.xp, "float32", None) or \
+                self.caps.default_dtypes.get("real floating")
+        if self.mutable is None:
+            self.mutable = self.caps.mutable
         self._namespace: types.ModuleType | None = None
         self._rule_xp: Any = None
+
+    @property
+    def caps(self) -> _portable.Capabilities:
+        """What the library can do (:func:`ag_bridge._portable.probe`, run once)."""
+        caps = self.__dict__.get("_caps")
+        if caps is None:
+            caps = self.__dict__["_caps"] = _portable.probe(self.xp)
+        return caps
 
     # -- identity -----------------------------------------------------------
     def is_array(self, obj: Any) -> bool:
@@ -63,10 +69,6 @@ class Backend:
     def coerce(self, raw: Any) -> Any:
         """Normalise a raw result to an array (NumPy returns scalars)."""
         return raw
-
-    def coerce_scalar(self, out: Any) -> Any:
-        """Normalise a non-array result of a passthrough function."""
-        return out
 
     def is_complex(self, dtype: Any) -> bool:
         """Whether ``dtype`` is a complex floating dtype."""
@@ -116,11 +118,8 @@ class Backend:
         and :func:`ag_bridge.asarray` ask here when no ``device=`` is passed.
         """
         if device is None:
-            cur = _CURRENT.get() or _REG.default
-            if cur[1] is not None and (cur[0] is self or _REG.loaded.get(cur[0]) is self):
-                device = cur[1]
-            else:
-                device = self.device_default
+            cur = selection()
+            device = cur[1] if cur[1] is not None and cur[0] is self else self.device_default
         return self.resolve_device(device) if isinstance(device, str) else device
 
     def resolve_device(self, device: Any) -> Any:
@@ -147,10 +146,20 @@ class Backend:
         return self.xp.zeros(0, dtype=dtype, device=device)
 
     def to_numpy(self, raw: Any) -> Any:
-        """A NumPy copy of a raw array."""
+        """A NumPy copy of a raw array: through DLPack, ``__array__``, or a ``todense()``
+        the library offers (pydata sparse refuses implicit densifying)."""
         import numpy
 
-        return numpy.asarray(raw)
+        try:
+            return numpy.array(numpy.from_dlpack(raw), copy=True)
+        except Exception:
+            pass
+        try:
+            return numpy.array(raw, copy=True)
+        except Exception:
+            if hasattr(raw, "todense"):
+                return numpy.array(raw.todense(), copy=True)
+            raise
 
     def repr(self, raw: Any) -> str:
         """MXNet-style text of a raw array (docs/semantics.md, "How arrays print").
@@ -173,12 +182,30 @@ class Backend:
         """Wait for queued work (for timing); nothing for eager CPU libraries."""
 
     def getitem(self, raw: Any, key: Any) -> Any:
-        """``raw[key]`` (a plugin translates keys its library rejects)."""
+        """``raw[key]`` with NumPy's meaning: negative steps become a ``flip`` where the
+        library refuses them, integer-array keys flat ids and ``take`` where its own
+        indexing is not NumPy's (``caps``)."""
+        caps = self.caps
+        if not caps.negative_steps:
+            axes, key = _portable.flip_key(tuple(raw.shape), key, self._is_bool_index)
+            if axes:
+                raw = self.xp.flip(raw, axis=axes)
+        if not caps.implicit_axes and _portable.is_basic(key):
+            key = _portable.complete(key)
+        elif caps.index_arrays != "numpy" and not _portable.is_basic(key):
+            out = _portable.flat_getitem(self.xp, raw, key, self.array_types, self.device(raw), caps)
+            if out is not None:
+                return out
         return raw[key]
+
+    def _is_bool_index(self, k: Any) -> bool:
+        return self.is_array(k) and self.is_bool(k.dtype)
 
     def setitem(self, raw: Any, key: Any, value: Any) -> Any:
         """``raw[key] = value`` in place on an array nothing else refers to
         (see :meth:`exclusive`); returns the array now holding the result."""
+        if not (self.mutable and _portable.is_basic(key)):
+            return self.index_set(raw, key, value)
         raw[key] = value
         return raw
 
@@ -215,26 +242,14 @@ class Backend:
         return buf + value
 
     def index_set(self, a: Any, key: Any, v: Any) -> Any:
-        """``a`` with ``a[key] = v``, as a new array (``a`` is not changed)."""
-        out = self.xp.asarray(a, copy=True)
-        out[key] = v
-        return out
+        """``a`` with ``a[key] = v``, as a new array (``a`` is not changed); portable
+        fallback :func:`ag_bridge._portable.index_set` (no integer-array ``__setitem__``)."""
+        return _portable.index_set(self, a, key, v)
 
     def index_add(self, a: Any, key: Any, v: Any) -> Any:
-        """``a`` plus ``v`` scattered at ``key``; duplicate indices accumulate.
-
-        Portable fallback: flat ids of the selected elements (the backend's own
-        indexing validates ``key``), then a one-hot contraction. O(m*n) memory;
-        plugins override it with the library's scatter-add.
-        """
-        xp = self.xp
-        size = math.prod(a.shape)
-        dev = self.device(a)
-        ids = xp.reshape(xp.arange(size, device=dev), a.shape)[key]
-        vals = xp.reshape(xp.broadcast_to(xp.asarray(v, dtype=a.dtype, device=dev), ids.shape), (-1,))
-        ids = xp.reshape(ids, (-1, 1))
-        onehot = xp.astype(ids == xp.reshape(xp.arange(size, device=dev), (1, -1)), a.dtype)
-        return a + xp.reshape(xp.tensordot(vals, onehot, axes=([0], [0])), a.shape)
+        """``a`` plus ``v`` scattered at ``key``; duplicate indices accumulate. Portable
+        fallback :func:`ag_bridge._portable.index_add`; plugins use the library's scatter-add."""
+        return _portable.index_add(self, a, key, v)
 
     # -- the library's own autodiff (conformance oracle) ---------------------------
     def native_vjp(self, fn: Callable, args: tuple, cotangent: Any) -> tuple | None:
@@ -298,120 +313,18 @@ class Backend:
         return f"<ag_bridge backend {self.name!r}>"
 
 
-def derived_namespace(name: str, src: Any, doc: str) -> types.ModuleType:
-    """A module copying ``src``'s public names (and the standard's dunders), for a
-    plugin to patch functions its library gets wrong without touching the library."""
-    mod = types.ModuleType(name, doc)
-    for k in dir(src):
-        if not k.startswith("__") or k in ("__array_namespace_info__", "__array_api_version__"):
-            setattr(mod, k, getattr(src, k))
-    return mod
+_MOVED = ("get_backend", "set_backend", "use_backend", "available_backends", "backend_of",
+          "load_backend")
 
 
-# ---------------------------------------------------------------- discovery
-class _Registry:
-    """Loaded plugins (by entry-point name) and the process-wide default choice."""
+def __getattr__(name: str) -> Any:
+    # discovery and selection moved to ag_bridge._select, the patch helper to ag_bridge._patch
+    if name in _MOVED:
+        from . import _select
 
-    def __init__(self) -> None:
-        self.loaded: dict[str, Backend] = {}
-        self.default: tuple[str, Any] = (
-            os.environ.get("AG_BRIDGE_BACKEND", "numpy"),
-            os.environ.get("AG_BRIDGE_DEVICE") or None,
-        )
+        return getattr(_select, name)
+    if name == "derived_namespace":
+        from ._patch import derived_namespace
 
-    def entry_points(self) -> dict[str, Any]:
-        return {ep.name: ep for ep in entry_points(group=GROUP)}
-
-
-_REG = _Registry()
-_CURRENT: ContextVar[tuple[str, Any] | None] = ContextVar("ag_bridge_backend", default=None)
-
-
-def available_backends() -> list[str]:
-    """Names of the installed backends whose library can be imported."""
-    out = []
-    for name in sorted(_REG.entry_points()):
-        try:
-            load_backend(name)
-        except (ImportError, AttributeError):
-            continue
-        out.append(name)
-    return out
-
-
-def load_backend(name: str) -> Backend:
-    """The backend plugin registered as ``name`` (loaded once)."""
-    if isinstance(name, Backend):
-        return name
-    b = _REG.loaded.get(name)
-    if b is not None:
-        return b
-    eps = _REG.entry_points()
-    if name in eps:
-        factory = eps[name].load()
-    else:
-        try:  # running from a source tree without the entry points installed
-            factory = import_module(f"ag_bridge_{name}").Backend
-        except ImportError:
-            raise ValueError(unknown_backend(name, sorted(eps))) from None
-    b = factory()
-    _REG.loaded[name] = b
-    return b
-
-
-def _check(name: str) -> None:
-    if name not in _REG.loaded:
-        try:
-            load_backend(name)
-        except ImportError as exc:
-            raise ValueError(not_importable(name, exc)) from None
-
-
-def get_backend() -> Backend:
-    """The backend new arrays are created on (context-local choice, else default)."""
-    cur = _CURRENT.get() or _REG.default
-    return load_backend(cur[0])
-
-
-def get_device() -> Any:
-    """The device new arrays are created on (None: the backend's default)."""
-    cur = _CURRENT.get() or _REG.default
-    return cur[1]
-
-
-def set_backend(name: str, device: Any = None) -> None:
-    """Make ``name`` (and ``device``) the default for the whole process."""
-    _check(name)
-    load_backend(name)
-    _REG.default = (name, device)
-    _CURRENT.set(None)
-
-
-@contextmanager
-def use_backend(name: str, device: Any = None) -> Iterator[Backend]:
-    """Within the block (this context only), create arrays on ``name``/``device``."""
-    _check(name)
-    b = load_backend(name)
-    token = _CURRENT.set((name, device))
-    try:
-        yield b
-    finally:
-        _CURRENT.reset(token)
-
-
-def backend_of(raw: Any) -> Backend:
-    """The loaded backend that recognises the raw array ``raw``."""
-    for b in list(_REG.loaded.values()):
-        if b.is_array(raw):
-            return b
-    for name in _REG.entry_points():
-        if name in _REG.loaded:
-            continue
-        try:
-            b = load_backend(name)
-        except (ImportError, AttributeError):
-            continue
-        if b.is_array(raw):
-            return b
-    raise TypeError(f"no installed ag_bridge backend recognises {type(raw).__module__}."
-                    f"{type(raw).__name__}; installed: {', '.join(available_backends())}")
+        return derived_namespace
+    raise AttributeError(f"module 'ag_bridge._backends' has no attribute {name!r}")

@@ -64,38 +64,12 @@ def _seq(n: Any) -> int:
     return n.seq
 
 
-def _wrapped_call(node: Any, g: Any, create: bool):
-    """Arguments for the rule: raw arrays, or recorded Arrays under create_graph."""
-    if not create:
-        return node.backend.rule_xp, g, node.ans, node.args
-    from ._array import wrap
-
-    b = node.backend
-    xp = b.namespace
-    links = {slot: (p, k) for slot, p, k in node.parents}
-    if node.multi:
-        from ._namespace import rebuild
-
-        ans = rebuild(node.ans, [wrap(a, b, node, i) for i, a in enumerate(node.ans)])
-    else:
-        ans = wrap(node.ans, b, node, -1)
-
-    def lift(slot: int, raw: Any) -> Any:
-        if not b.is_array(raw):
-            return raw
-        p, k = links.get(slot, (None, -1))
-        return wrap(raw, b, p, k)
-
-    if node.listarg:
-        args = (tuple(lift(i, a) for i, a in enumerate(node.args[0])),) + node.args[1:]
-    else:
-        args = tuple(lift(i, a) for i, a in enumerate(node.args))
-    return xp, g, ans, args
-
-
 def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
-                 targets: dict | None = None) -> tuple[list, dict]:
+                 targets: dict | None = None, lift: Any = None) -> tuple[list, dict]:
     """Sweep from ``seeds`` = [(node, output_index, cotangent)].
+
+    With ``create_graph``, ``lift(node, g)`` gives the rule's ``(xp, g, ans, args)`` as
+    recorded Arrays (:func:`ag_bridge._lift.lift`), so the backward pass is recorded.
 
     Returns ``(leaf_updates, target_grads)``: the leaves reached with their
     cotangents (to be written by the caller) and, when ``targets`` maps nodes
@@ -122,7 +96,7 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
             if type(n) is Leaf:
                 leaves.append((n, g))
                 continue
-            _pull(n, g, grads, create_graph)
+            _pull(n, g, grads, lift if create_graph else None)
             if not retain_graph:
                 n.free()
     finally:
@@ -142,7 +116,7 @@ def _accumulate(grads: dict, node: Any, k: int, g: Any) -> None:
         grads[node] = g if prev is None else prev + g
 
 
-def _pull(n: Any, g: Any, grads: dict, create: bool) -> None:
+def _pull(n: Any, g: Any, grads: dict, lift: Any) -> None:
     if n.args is None:
         raise RuntimeError(GRAPH_FREED.format(what=f"{n.op}() result"))
     b = n.backend
@@ -152,14 +126,11 @@ def _pull(n: Any, g: Any, grads: dict, create: bool) -> None:
             f"no VJP for {n.op}() on backend '{b.name}' yet; "
             "compute this value outside autograd.record() or detach() its input"
         )
+    create = lift is not None
     if n.multi:
         g = tuple(b.zeros_like(a) if c is None else c for a, c in zip(n.ans, g))
-        if create:
-            from ._array import wrap
-
-            g = tuple(c if not b.is_array(c) else wrap(c, b, None, -1) for c in g)
     if create:
-        xp, g, ans, args = _wrapped_call(n, g, create)
+        xp, g, ans, args = lift(n, g)
     else:
         xp, ans, args = b.rule_xp, n.ans, n.args
     kwargs = n.kwargs
@@ -182,8 +153,7 @@ def _pull(n: Any, g: Any, grads: dict, create: bool) -> None:
                 continue
             if not create:
                 c = b.coerce(c)
-            inp = n.args[0][slot] if n.listarg else (n.args[slot] if slot < len(n.args) else
-                                                       _kw_input(n, slot))
+            inp = n.input(slot)
             if c.shape != inp.shape or c.dtype != inp.dtype:
                 c = _fit(xp, c, inp, b)
         except Exception as exc:
@@ -195,9 +165,3 @@ def _pull(n: Any, g: Any, grads: dict, create: bool) -> None:
         else:
             prev = grads.get(parent)
             grads[parent] = c if prev is None else prev + c
-
-
-def _kw_input(n: Any, slot: int) -> Any:
-    from ._spec import SPECS
-
-    return n.kwargs[SPECS[n.op].arrays[slot]]

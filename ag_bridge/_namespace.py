@@ -14,7 +14,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from ._array import Array, mixed_error, wrap
+from ._array import Array, _unwrap_key, mixed_error, refuse_foreign, wrap
 from ._extras import bind, raw_einsum
 from ._node import Node
 from ._registry import RULES
@@ -34,11 +34,17 @@ _DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32
 _HIDDEN = {"out", "where", "casting", "order", "subok", "signature", "initial", "like"}
 
 
-def _unwrap(obj: Any, backend: Any, op: str) -> Any:
+#: categories whose functions take foreign data on purpose (asarray converts it)
+_CONVERTING = ("creation", "data_type", "inspection")
+
+
+def _unwrap(obj: Any, backend: Any, op: str, check: bool = False) -> Any:
     if isinstance(obj, Array):
         if obj._backend is not backend:
             raise mixed_error(op, obj._backend, backend)
         return obj._data
+    if check:
+        refuse_foreign(op, obj, backend)
     if isinstance(obj, (list, tuple)) and obj and any(isinstance(o, Array) for o in obj):
         return type(obj)(_unwrap(o, backend, op) for o in obj)
     return obj
@@ -63,7 +69,7 @@ def _wrap_out(out: Any, backend: Any, node: Any = None) -> Any:
         return rebuild(out, items)
     if isinstance(out, list):
         return tuple(_wrap_out(tuple(out), backend, node))
-    return backend.coerce_scalar(out)
+    return out
 
 
 def _refuse_gradient(op: str, backend: Any, args: tuple) -> None:
@@ -85,11 +91,12 @@ def _refuse_out(op: str) -> TypeError:
 def _passthrough(spec: Spec, raw: Callable, backend: Any) -> Callable:
     op = spec.qualname
     guard = spec.cls == "N" and not spec.query
+    check = spec.category not in _CONVERTING
 
     def fn(*args: Any, **kwargs: Any) -> Any:
         if guard and STATE.get()[0]:
             _refuse_gradient(op, backend, args)
-        args = tuple(_unwrap(a, backend, op) for a in args)
+        args = tuple(_unwrap(a, backend, op, check) for a in args)
         if kwargs:
             if "out" in kwargs:
                 raise _refuse_out(op)
@@ -107,19 +114,22 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
     varargs = spec.sequence == "varargs"
     listarg = spec.sequence == "list"
     kwslots = {name: i for i, name in enumerate(spec.arrays) if i > 0}
+    names = spec.arrays
     coerce = backend.coerce
     inexact = backend.is_inexact
     state = STATE.get
+    check = spec.category not in _CONVERTING
 
     def finish(args: tuple, kwargs: dict, out: Any, parents: list) -> Any:
         if multi:
             out = rebuild(out, list(map(coerce, out)))
-            node = Node(op, rule, args, kwargs, out, tuple(parents), backend, True, listarg)
+            node = Node(op, rule, args, kwargs, out, tuple(parents), backend, True, listarg, names)
             return _wrap_out(out, backend, node)
         out = coerce(out)
         if not inexact(out.dtype):
             return wrap(out, backend)
-        return wrap(out, backend, Node(op, rule, args, kwargs, out, tuple(parents), backend, False, listarg))
+        return wrap(out, backend, Node(op, rule, args, kwargs, out, tuple(parents), backend, False, listarg,
+                                       names))
 
     def general(*args: Any, **kwargs: Any) -> Any:
         parents = []
@@ -132,6 +142,8 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
                     seq[i] = a._data
                     if a._node is not None:
                         parents.append((i, a._node, a._oidx))
+                elif check:
+                    refuse_foreign(op, a, backend)
             args = (tuple(seq),) + args[1:]
         else:
             n = len(args) if varargs else min(len(args), nslots)
@@ -145,6 +157,8 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
                         args[i] = a._data
                         if a._node is not None:
                             parents.append((i, a._node, a._oidx))
+                    elif check:
+                        refuse_foreign(op, a, backend)
                 args = tuple(args)
             if kwargs:
                 if "out" in kwargs:
@@ -157,6 +171,8 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
                         kwargs[k] = v._data
                         if v._node is not None and k in kwslots:
                             parents.append((kwslots[k], v._node, v._oidx))
+                    elif check and k in kwslots:
+                        refuse_foreign(op, v, backend)
         out = raw(*args, **kwargs)
         if not parents or not state()[0]:
             return _wrap_out(out, backend)
@@ -195,6 +211,8 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
             if x1._node is not None:
                 parents = [(0, x1._node, x1._oidx)]
             x1 = x1._data
+        elif check:
+            refuse_foreign(op, x1, backend)
         if x2.__class__ is Array:
             if x2._backend is not backend:
                 raise mixed_error(op, x2._backend, backend)
@@ -204,6 +222,8 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
                 else:
                     parents.append((1, x2._node, x2._oidx))
             x2 = x2._data
+        elif check:
+            refuse_foreign(op, x2, backend)
         out = raw(x1, x2, **kwargs)
         if parents is None or not state()[0]:
             return wrap(coerce(out), backend)
@@ -381,8 +401,6 @@ def _internal(op: str, raw: Callable, backend: Any, slots: tuple) -> Callable:
     rule = RULES.get(op)
 
     def fn(a: Any, key: Any, v: Any) -> Any:
-        from ._array import _unwrap_key
-
         parents = []
         ra = a
         rv = v

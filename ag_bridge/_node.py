@@ -27,10 +27,12 @@ class Node:
     a backward pass has consumed the node (unless the graph is retained).
     """
 
-    __slots__ = ("seq", "op", "rule", "args", "kwargs", "ans", "parents", "backend", "multi", "listarg")
+    __slots__ = ("seq", "op", "rule", "args", "kwargs", "ans", "parents", "backend", "multi", "listarg",
+                 "arrays")
 
     def __init__(self, op: str, rule: Any, args: tuple, kwargs: dict, ans: Any,
-                 parents: tuple, backend: Any, multi: bool, listarg: bool = False) -> None:
+                 parents: tuple, backend: Any, multi: bool, listarg: bool = False,
+                 arrays: tuple = ()) -> None:
         self.seq = next(_SEQ)
         self.op = op
         self.rule = rule
@@ -41,6 +43,16 @@ class Node:
         self.backend = backend
         self.multi = multi
         self.listarg = listarg
+        self.arrays = arrays  # names of the array parameters (an array passed by keyword)
+
+    def input(self, slot: int) -> Any:
+        """The raw array passed as array argument ``slot`` (positional, in the list, or
+        by keyword)."""
+        if self.listarg:
+            return self.args[0][slot]
+        if slot < len(self.args):
+            return self.args[slot]
+        return self.kwargs[self.arrays[slot]]
 
     def free(self) -> None:
         """Drop the saved values (after the backward pass consumed them)."""

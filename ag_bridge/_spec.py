@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Spec", "SPECS", "DIFFERENTIABLE", "COMPOSITE", "lookup"]
+__all__ = ["Spec", "SPECS", "DIFFERENTIABLE", "COMPOSITE"]
 
 
 @dataclass(frozen=True)
@@ -261,18 +261,6 @@ def _parse(table: str) -> dict[str, Spec]:
 #: Every entry, keyed by qualified name (``"sin"``, ``"linalg.solve"``).
 SPECS: dict[str, Spec] = _parse(_TABLE)
 
-#: The qualified names that must carry a VJP rule.
-DIFFERENTIABLE: tuple[str, ...] = tuple(n for n, s in SPECS.items() if s.differentiable)
-
-
-def lookup(qualname: str) -> Spec:
-    """Return the spec entry for ``qualname`` or raise a KeyError naming it."""
-    try:
-        return SPECS[qualname]
-    except KeyError:
-        raise KeyError(f"{qualname!r} is not a function of the array API standard") from None
-
-
 # Array-object entries that are not functions of the namespace but record
 # their own nodes (operators reuse the function entries above).
 _ARRAY_OBJECT = """
@@ -281,8 +269,6 @@ __setitem__          - array_object  D x value
 to_device            - array_object  D x
 """
 SPECS.update(_parse(_ARRAY_OBJECT))
-DIFFERENTIABLE = tuple(n for n, s in SPECS.items() if s.differentiable)
-
 # The special functions (module ``special``; SciPy's names and signatures, the ones
 # SciPy's array-API layer looks up as ``xp.special.<name>``). ``n``/``a``/``b``/``v``/``df``
 # are shape parameters: they may be arrays but get no gradient (a recorded one is an
@@ -341,7 +327,8 @@ sliding_window_view  - extras        K x
 """
 SPECS.update(_parse(_SPECIAL))
 SPECS.update(_parse(_EXTRAS))
-DIFFERENTIABLE = tuple(n for n, s in SPECS.items() if s.differentiable)
+#: The qualified names that must carry a VJP rule.
+DIFFERENTIABLE: tuple[str, ...] = tuple(n for n, s in SPECS.items() if s.differentiable)
 
 #: The composite entries: built from recorded functions, each needs a conformance record.
 COMPOSITE: tuple[str, ...] = tuple(n for n, s in SPECS.items() if s.composite)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-__all__ = ["STATE", "is_recording", "is_training", "set_state"]
+__all__ = ["STATE", "SELECTION", "DEFAULT", "is_recording", "is_training", "set_state", "selection"]
 
 #: ``(recording, training)``; an immutable tuple so a new context starts clean.
 STATE: ContextVar[tuple[bool, bool]] = ContextVar("ag_bridge_state", default=(False, False))
@@ -30,3 +30,27 @@ def set_state(recording: bool | None = None, training: bool | None = None) -> tu
         )
     )
     return old
+
+
+#: The backend selection of this context: ``(backend, device)`` set by ``use_backend``
+#: (None: the process default in :data:`DEFAULT`). Read by ``Backend.creation_device``.
+SELECTION: ContextVar[tuple | None] = ContextVar("ag_bridge_backend", default=None)
+
+
+class _Default:
+    """The process-wide backend choice: ``set_backend``, else ``AG_BRIDGE_BACKEND``
+    (a name or module name, resolved at first use) and ``AG_BRIDGE_DEVICE``."""
+
+    def __init__(self) -> None:
+        import os
+
+        self.choice: tuple = (os.environ.get("AG_BRIDGE_BACKEND", "numpy"),
+                              os.environ.get("AG_BRIDGE_DEVICE") or None)
+
+
+DEFAULT = _Default()
+
+
+def selection() -> tuple:
+    """The ``(backend or its name, device)`` new arrays of this context are created on."""
+    return SELECTION.get() or DEFAULT.choice

@@ -47,8 +47,9 @@ def unknown_backend(name: str, registered: list[str]) -> str:
         msg += f" (did you mean {guess!r}?{f' {install} installs it' if install else ''})"
     msg += f"; installed backends: {', '.join(sorted(registered)) or 'none'}"
     if guess is None:
-        msg += ("; another library needs a plugin registered under the entry-point group "
-                "'ag_bridge.backends' (see docs/backends.md)")
+        msg += ("; nor is it an importable array API namespace: for another library pass its "
+                "namespace module or its name (e.g. 'cubed.array_api'), or register a plugin "
+                "(docs/backends.md)")
     return msg
 
 

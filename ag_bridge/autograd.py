@@ -19,7 +19,7 @@ from typing import Any
 from . import _autograd_core as _core
 from ._array import Array, wrap
 from ._node import Node
-from ._state import STATE, set_state
+from ._state import STATE, is_recording, is_training, set_state
 
 __all__ = [
     "record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
@@ -61,16 +61,6 @@ def train_mode():
 def predict_mode():
     """Set is_training() to False inside this block (recording unchanged)."""
     return _scope(None, False)
-
-
-def is_recording() -> bool:
-    """Whether operations are being recorded in this context."""
-    return STATE.get()[0]
-
-
-def is_training() -> bool:
-    """Whether this context is in training mode."""
-    return STATE.get()[1]
 
 
 def set_recording(is_recording: bool) -> bool:  # noqa: A002 - MXNet's name
@@ -216,6 +206,6 @@ class _FunctionRule:
 
 
 def _backend_of(x: Any, args: tuple) -> Any:
-    from ._backends import backend_of
+    from ._select import backend_of
 
     return backend_of(x)

@@ -11,12 +11,10 @@ message saying what to do.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from typing import Any
 
 import ag_bridge
-from ag_bridge import _backends
-from ag_bridge._api import _resolve
+from ag_bridge._select import register, resolve
 
 __all__ = ["BackendSpecError", "resolve"]
 
@@ -48,28 +46,15 @@ def _from_class(spec: str) -> Any:
     if not isinstance(getattr(b, "name", None), str) or b.name in ("", "?"):
         raise BackendSpecError(f"backend {spec!r}: {cls_name} must set a class attribute name")
     # make it findable by name (use_backend, backend_of) for the rest of the process
-    _backends._REG.loaded.setdefault(b.name, b)
-    return _backends._REG.loaded[b.name]
+    return register(b)
 
 
 def resolve(spec: str) -> Any:
     """The loaded backend named by ``spec`` (see the module docstring)."""
     if ":" in spec:
         return _from_class(spec)
-    try:
-        return _resolve(spec)
-    except (ValueError, ImportError, AttributeError) as e:
+    try:  # a plugin name, an array API namespace's module name (the generic backend)
+        return resolve(spec)
+    except (ValueError, ImportError, AttributeError, TypeError) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
-    try:
-        found = importlib.util.find_spec(spec) is not None
-    except (ImportError, ValueError):
-        found = False
-    if found:
-        try:
-            return _resolve(importlib.import_module(spec))
-        except Exception as e:
-            raise BackendSpecError(f"backend {spec!r}: the module imports, but ag_bridge cannot make a "
-                                   f"backend of it ({type(e).__name__}: {str(e).splitlines()[0]}); "
-                                   "pass pkg.module:BackendClass for a plugin") from None
-    raise BackendSpecError(f"{first}; or pass an importable array-API module or "
-                           "pkg.module:BackendClass") from None
+        raise BackendSpecError(f"{first}; or pass pkg.module:BackendClass") from None

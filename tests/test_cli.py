@@ -117,10 +117,10 @@ def test_bad_backend_in_the_environment_is_one_line():
 
 
 def test_backends_listing_survives_a_bad_environment(monkeypatch, capsys):
-    from ag_bridge import _backends
+    from ag_bridge._state import DEFAULT
 
     monkeypatch.setenv("AG_BRIDGE_BACKEND", "bogus")
-    monkeypatch.setattr(_backends._REG, "default", ("bogus", None))
+    monkeypatch.setattr(DEFAULT, "choice", ("bogus", None))
     assert cli.main(["backends"]) == 0
     out = capsys.readouterr()
     assert "numpy" in out.out.split() and "*" not in out.out

@@ -11,7 +11,7 @@ from ag_bridge.conformance import RECORDS, all_cases, check_case, check_single, 
 from ag_bridge.conformance.expectations import load as load_expectations
 
 import ag_bridge
-from ag_bridge import _backends
+from ag_bridge._state import selection
 from ag_bridge._registry import RULES
 
 from .conftest import BACKENDS, on_backend
@@ -32,7 +32,7 @@ def _run(case, name, dtypes, firsts):
     exp = _EXPECTED.setdefault(name, load_expectations(name))
     with on_backend(name):
         cells = policy.run_case(case, name, dtypes, exp=exp, reference=_REFERENCE,
-                                device=_backends.get_device())
+                                device=selection()[1])
     if cells and all(c.status == "not-provided" for c in cells):
         pytest.skip(f"not provided: {cells[0].reason}")
     bad = [c for c in cells if c.status in policy.FAILING]

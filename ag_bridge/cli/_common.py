@@ -26,9 +26,10 @@ def one_line(exc: BaseException) -> str:
 
 def add_backend_argument(parser: argparse.ArgumentParser) -> None:
     """Add ``--backend NAME`` (default: ``AG_BRIDGE_BACKEND``, else numpy)."""
-    parser.add_argument("--backend", metavar="NAME",
-                        help="backend to run on (default: $AG_BRIDGE_BACKEND, else numpy; "
-                             "see `ag-bridge backends`)")
+    parser.add_argument("--backend", metavar="NAME|MODULE",
+                        help="backend to run on: a plugin (see `ag-bridge backends`) or an array "
+                             "API namespace's module name, e.g. cubed.array_api (default: "
+                             "$AG_BRIDGE_BACKEND, else numpy)")
 
 
 def resolve_backend(name: str | None) -> Any:
@@ -43,7 +44,7 @@ def resolve_backend(name: str | None) -> Any:
         if name is not None:
             return ag_bridge.load_backend(name)
         return ag_bridge.get_backend()
-    except (ValueError, ImportError) as exc:
+    except (ValueError, ImportError, TypeError) as exc:
         env = os.environ.get("AG_BRIDGE_BACKEND")
         where = f" (from AG_BRIDGE_BACKEND={env})" if name is None and env else ""
         raise CommandError(f"{one_line(exc)}{where}") from None

@@ -1,6 +1,8 @@
-"""List the installed backends (* marks the current one).
+"""List the installed backends and the generic ones in use (* marks the current one).
 
 A backend is installed when its plugin is registered and its library imports.
+A generic backend (any array API namespace, no plugin) is listed once it has
+been used in this process, marked "generic" with its namespace module.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ def run(args: argparse.Namespace) -> int:
     except CommandError as exc:  # a bad AG_BRIDGE_BACKEND: still list what there is
         print(f"ag-bridge backends: {exc}", file=sys.stderr)
         current = None
+    from ag_bridge._select import generic_backends
+
     for name in ag_bridge.available_backends():
         print(f"{'*' if name == current else ' '} {name}")
+    for b in generic_backends():
+        print(f"{'*' if b.name == current else ' '} {b.name} (generic, {getattr(b.xp, '__name__', b.xp)})")
     return 0

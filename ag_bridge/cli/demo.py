@@ -7,6 +7,7 @@ uses rich when it is installed (plain text otherwise, or with --plain).
 examples:
   ag-bridge demo                    # NumPy (or $AG_BRIDGE_BACKEND)
   ag-bridge demo --backend torch    # the same chapter on PyTorch
+  ag-bridge demo --backend marray.numpy  # any array API namespace, no plugin needed
   ag-bridge demo --lang vi          # in Vietnamese
 """
 
@@ -46,7 +47,7 @@ def demo(backend: str | None = None, plain: bool = False, seed: int = 0, lang: s
     b = resolve_backend(backend)
     cells = chapter(lang)
     heading, show_code, show_out = _printer(plain)
-    with ag_bridge.use_backend(b.name):
+    with ag_bridge.use_backend(b):
         ag_bridge.np.random.seed(seed)  # the book's random draw, made reproducible
         title, intro, _ = TEXT[lang]
         heading(title, intro.format(backend=b.name))

@@ -27,7 +27,7 @@ from math import e, inf, nan, pi
 from typing import Any
 
 from .._array import Array
-from .._backends import get_backend as _get_backend
+from .._select import get_backend as _get_backend
 from . import _creation, _extras, _manipulation, _math, linalg, random
 
 for _part in (_creation, _manipulation, _math, _extras):

@@ -15,7 +15,8 @@ from typing import Any
 import numpy
 
 from .._array import Array
-from .._backends import Backend, get_backend
+from .._backends import Backend
+from .._select import get_backend
 
 __all__ = [
     "backend_for", "to_dtype", "default_dtype", "index_dtype", "placement", "array", "operand", "operands",

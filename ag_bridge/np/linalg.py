@@ -29,7 +29,9 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     * ``axis`` an int (or a 1-tuple): vector norms along it (``ord`` defaults to 2);
     * ``axis`` a 2-tuple: matrix norms over those axes (``ord`` defaults to ``'fro'``).
 
-    The gradient of the 2-norm at 0 is 0.
+    The gradient of the 2-norm at 0 is 0. On a library without ``linalg.vector_norm``
+    (marray, cubed), the 2-norm of the flattened array is ``sqrt(sum(|x|**2))`` from
+    core functions (there its gradient at 0 is not defined).
 
     >>> from ag_bridge import np
     >>> np.linalg.norm(np.array([3, 4]))
@@ -38,6 +40,9 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     b, (a,) = operands((x,))
     la = b.namespace.linalg
     if axis is None:
+        if ord is None and getattr(getattr(b.xp, "linalg", None), "vector_norm", None) is None:
+            ns = b.namespace
+            return ns.sqrt(ns.sum(ns.abs(a) ** 2, keepdims=keepdims) if a.ndim else ns.abs(a) ** 2)
         if ord is None:
             return la.vector_norm(a, axis=None, keepdims=keepdims)
         if a.ndim not in (1, 2):

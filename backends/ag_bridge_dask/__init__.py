@@ -35,8 +35,9 @@ import dask.array as da
 import numpy as np
 
 from ag_bridge import Backend as _Backend
-from ag_bridge._backends import derived_namespace
 from ag_bridge._keys import per_axis_key
+from ag_bridge._patch import derived_namespace
+from ag_bridge._portable import fft_axes
 
 __all__ = ["Backend"]
 
@@ -63,12 +64,7 @@ def _fft_1d(fn: Any) -> Any:
 
 def _fft_nd(fn: Any) -> Any:
     def f(x: Any, /, *, s: Any = None, axes: Any = None, norm: str = "backward") -> Any:
-        if axes is not None:
-            ax = tuple(axes)
-        else:  # the standard's default: the last len(s) axes, or all of them
-            ax = tuple(range(x.ndim - (x.ndim if s is None else len(s)), x.ndim))
-        if s is not None:  # -1: the input's size along that axis (as NumPy 2 does)
-            s = tuple(x.shape[a] if n == -1 else n for a, n in zip(ax, s, strict=True))
+        ax, s = fft_axes(x.shape, s, axes)
         return fn(_one_chunk(x, ax), s=s, axes=ax, norm=norm)
 
     f.__name__ = f.__qualname__ = fn.__name__

@@ -25,7 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ag_bridge import Backend as _Backend
-from ag_bridge._backends import derived_namespace
+from ag_bridge._patch import derived_namespace
+from ag_bridge._portable import fft_axes
 
 __all__ = ["Backend", "JaxFloat64Warning"]
 
@@ -39,8 +40,7 @@ def _permute_dims(x: Any, /, axes: tuple) -> Any:
 def _fft_nd(fn: Any) -> Any:
     def f(x: Any, /, *, s: Any = None, axes: Any = None, norm: str = "backward") -> Any:
         if s is not None and -1 in tuple(s):  # -1: the input's size along that axis
-            ax = tuple(axes) if axes is not None else tuple(range(x.ndim - len(s), x.ndim))
-            s = tuple(x.shape[a] if n == -1 else n for a, n in zip(ax, s, strict=True))
+            s = fft_axes(x.shape, s, axes)[1]
         return fn(x, s=s, axes=axes, norm=norm)
 
     f.__name__ = f.__qualname__ = fn.__name__

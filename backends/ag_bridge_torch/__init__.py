@@ -13,7 +13,6 @@ wants int64, and reads a uint8 key as a mask).
 
 from __future__ import annotations
 
-import operator
 import sys
 import types
 from collections.abc import Callable
@@ -23,8 +22,9 @@ import array_api_compat.torch as _compat
 import torch
 
 from ag_bridge import Backend as _Backend
-from ag_bridge._backends import derived_namespace
 from ag_bridge._keys import per_axis_key
+from ag_bridge._patch import derived_namespace
+from ag_bridge._portable import fft_axes, flip_key
 
 __all__ = ["Backend"]
 
@@ -44,9 +44,7 @@ def _fft(fn: Any, nd: bool) -> Any:
         if x.numel() or not x.ndim:
             return fn(x, **kw)
         if nd:
-            axes, s = kw.get("axes"), kw.get("s")
-            axes = axes if axes is not None else range(x.ndim - (x.ndim if s is None else len(s)),
-                                                       x.ndim)
+            axes = fft_axes(tuple(x.shape), kw.get("s"), kw.get("axes"))[0]
         else:
             axes = (kw.get("axis", -1),)
         axes = {a % x.ndim for a in axes}
@@ -124,42 +122,13 @@ def _as_tuple(key: Any) -> tuple:
     return key if isinstance(key, tuple) else (key,)
 
 
-def _neg_step(k: Any) -> bool:
-    return isinstance(k, slice) and k.step is not None and operator.index(k.step) < 0
+def _is_mask(k: Any) -> bool:
+    return isinstance(k, _Tensor) and k.dtype == torch.bool
 
 
 def _flip_key(shape: tuple, key: Any) -> tuple[tuple, Any]:
-    """``(axes, key2)`` with ``x[key] == flip(x, axes)[key2]`` and no negative steps."""
-    key = _as_tuple(key)
-    if not any(_neg_step(k) for k in key):
-        return (), key
-    used = 0
-    for k in key:
-        if isinstance(k, _Tensor) and k.dtype == torch.bool:
-            used += k.ndim
-        elif k is not None and k is not Ellipsis and not isinstance(k, bool):
-            used += 1
-    axes, out, axis = [], [], 0
-    for k in key:
-        if k is Ellipsis:
-            axis += len(shape) - used
-            out.append(k)
-            continue
-        if _neg_step(k):
-            n = shape[axis]
-            picked = range(n)[k]
-            if len(picked):
-                out.append(slice(n - 1 - picked[0], n - picked[-1], -operator.index(k.step)))
-                axes.append(axis)
-            else:
-                out.append(slice(0, 0))
-        else:
-            out.append(k)
-        if isinstance(k, _Tensor) and k.dtype == torch.bool:
-            axis += k.ndim
-        elif k is not None and not isinstance(k, bool):
-            axis += 1
-    return tuple(axes), tuple(out)
+    """Torch refuses negative slice steps: ``x[key] == flip(x, axes)[key2]``."""
+    return flip_key(shape, key, _is_mask)
 
 
 def _numpy_key(shape: tuple, key: Any, device: Any) -> Any:
