@@ -20,6 +20,7 @@ from . import rules as _rules  # noqa: F401,E402  (fills the VJP registry; impor
 from ._api import asarray, namespace, unwrap
 from ._array import Array
 from ._backends import Backend
+from ._interop import install as _install_interop
 from ._select import (
     available_backends,
     get_backend,
@@ -27,7 +28,6 @@ from ._select import (
     set_backend,
     use_backend,
 )
-from ._interop import install as _install_interop
 from ._spec import SPECS
 
 _install_interop()  # einops and opt_einsum find ag_bridge arrays (ag_bridge/_interop.py)

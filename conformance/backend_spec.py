@@ -14,7 +14,8 @@ import importlib
 from typing import Any
 
 import ag_bridge
-from ag_bridge._select import register, resolve
+from ag_bridge._select import register
+from ag_bridge._select import resolve as _resolve
 
 __all__ = ["BackendSpecError", "resolve"]
 
@@ -54,7 +55,7 @@ def resolve(spec: str) -> Any:
     if ":" in spec:
         return _from_class(spec)
     try:  # a plugin name, an array API namespace's module name (the generic backend)
-        return resolve(spec)
+        return _resolve(spec)
     except (ValueError, ImportError, AttributeError, TypeError) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise BackendSpecError(f"{first}; or pass pkg.module:BackendClass") from None

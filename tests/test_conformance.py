@@ -11,8 +11,8 @@ from ag_bridge.conformance import RECORDS, all_cases, check_case, check_single, 
 from ag_bridge.conformance.expectations import load as load_expectations
 
 import ag_bridge
-from ag_bridge._state import selection
 from ag_bridge._registry import RULES
+from ag_bridge._state import selection
 
 from .conftest import BACKENDS, on_backend
 
