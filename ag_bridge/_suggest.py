@@ -49,7 +49,7 @@ def unknown_backend(name: str, registered: list[str]) -> str:
     if guess is None:
         msg += ("; nor is it an importable array API namespace: for another library pass its "
                 "namespace module or its name (e.g. 'cubed.array_api'), or register a plugin "
-                "(docs/backends.md)")
+                "under the entry-point group 'ag_bridge.backends' (docs/backends.md)")
     return msg
 
 

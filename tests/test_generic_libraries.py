@@ -76,13 +76,13 @@ def test_environment_and_command_line_select_a_library_by_module_name():
     import sys
 
     env = dict(os.environ, AG_BRIDGE_BACKEND="marray.numpy")
-    out = subprocess.run([sys.executable, "-m", "ag_bridge.cli", "backends"], env=env,
+    out = subprocess.run([sys.executable, "-m", "ag_bridge", "backends"], env=env,
                          capture_output=True, text=True, check=True).stdout
     assert "* marray (generic, marray.numpy)" in out.splitlines()
-    demo = subprocess.run([sys.executable, "-m", "ag_bridge.cli", "demo", "--plain", "--backend",
+    demo = subprocess.run([sys.executable, "-m", "ag_bridge", "demo", "--plain", "--backend",
                            "marray.numpy"], capture_output=True, text=True)
     assert demo.returncode == 0, demo.stderr
-    assert "backend 'marray'" in demo.stdout and demo.stdout.rstrip().endswith("array(True)")
+    assert "backend 'marray'" in demo.stdout and demo.stdout.rstrip().endswith("array(True, backend='marray', dtype=bool)")
 
 
 # -- the seed chapter and the linear regression ----------------------------------------------
