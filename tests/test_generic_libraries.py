@@ -82,7 +82,8 @@ def test_environment_and_command_line_select_a_library_by_module_name():
     demo = subprocess.run([sys.executable, "-m", "ag_bridge", "demo", "--plain", "--backend",
                            "marray.numpy"], capture_output=True, text=True)
     assert demo.returncode == 0, demo.stderr
-    assert "backend 'marray'" in demo.stdout and demo.stdout.rstrip().endswith("array(True, backend='marray', dtype=bool)")
+    assert "backend 'marray'" in demo.stdout
+    assert demo.stdout.rstrip().endswith("array(True, backend='marray', dtype=bool)")
 
 
 # -- the seed chapter and the linear regression ----------------------------------------------
