@@ -85,6 +85,8 @@ if torch is not None:
         pass
 
 XP = ag_bridge.namespace("numpy")
+#: the backend ag_bridge's arrays use (None: the NumPy plugin; --generic: the generic backend over numpy)
+BACKEND = None
 
 AG, HIPS, TORCH = "ag_bridge (NumPy)", "HIPS autograd", "torch.autograd (CPU)"
 NUMPY_REF = "(NumPy forward, no autodiff)"
@@ -178,7 +180,7 @@ def w1_input() -> np.ndarray:
 
 def w1_ag(x0: np.ndarray, n: int = W1_OPS) -> Callable[[], Any]:
     """ag_bridge: record the chain, sum, backward; returns x.grad."""
-    x = ag_bridge.asarray(x0.copy())
+    x = ag_bridge.asarray(x0.copy(), backend=BACKEND)
     x.attach_grad()
 
     def run() -> Any:
@@ -192,7 +194,7 @@ def w1_ag(x0: np.ndarray, n: int = W1_OPS) -> Callable[[], Any]:
 
 def w1_ag_forward(x0: np.ndarray, n: int = W1_OPS) -> Callable[[], Any]:
     """ag_bridge: record the chain only (the graph is dropped unused)."""
-    x = ag_bridge.asarray(x0.copy())
+    x = ag_bridge.asarray(x0.copy(), backend=BACKEND)
     x.attach_grad()
 
     def run() -> Any:
@@ -259,8 +261,8 @@ def w2_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
 
 def w2_ag(X0: np.ndarray, Y0: np.ndarray, p0: list[np.ndarray]) -> tuple[Callable, Callable]:
     """ag_bridge step: record the loss, backward, SGD update outside record()."""
-    X, Y = ag_bridge.asarray(X0), ag_bridge.asarray(Y0)
-    params = [ag_bridge.asarray(p.copy()) for p in p0]
+    X, Y = ag_bridge.asarray(X0, backend=BACKEND), ag_bridge.asarray(Y0, backend=BACKEND)
+    params = [ag_bridge.asarray(p.copy(), backend=BACKEND) for p in p0]
     for p in params:
         p.attach_grad()
     W1, b1, W2, b2 = params
@@ -547,8 +549,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="wall: perf_counter_ns (default); cpu: process_time_ns, steadier on a busy machine")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    ap.add_argument("--generic", action="store_true",
+                    help="ag_bridge on the generic backend over numpy's namespace (no plugin)")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
+    if args.generic:
+        global XP, BACKEND
+        from ag_bridge._generic import generic_backend
+
+        BACKEND = generic_backend(np)
+        XP = BACKEND.namespace
     quick = args.quick
     rounds = args.rounds or (7 if quick else 61)
     rep = Report()
