@@ -216,7 +216,7 @@ def _take(x: Any, indices: Any, /, *, axis: int | None = None) -> Any:
     # the same index as a computed array is right (see _index)
     if isinstance(indices, _DArray) and indices.shape == (1,):
         indices = indices + 0
-    return _compat.take(x, indices, axis=axis)
+    return _compat.take(x, indices) if axis is None else _compat.take(x, indices, axis=axis)
 
 
 def _roll(x: Any, /, shift: Any, *, axis: Any = None) -> Any:
