@@ -155,8 +155,11 @@ def _run_task(task: tuple) -> tuple[list[dict], dict, int]:
 
 # ---------------------------------------------------------------- parent side
 def _library(b: Any) -> str:
-    mod = getattr(b.xp, "__name__", "?").split(".")
-    top = mod[1] if mod[0] == "array_api_compat" and len(mod) > 1 else mod[0]
+    """The array library behind ``b`` and its version ("torch 2.13.0")."""
+    types_ = tuple(getattr(b, "array_types", ()) or ())
+    top = (types_[0].__module__ if types_ else getattr(b.xp, "__name__", "?")).split(".")[0]
+    if top == "array_api_compat":
+        top = getattr(b.xp, "__name__", "?").split(".")[1]
     try:
         from importlib.metadata import version
 
