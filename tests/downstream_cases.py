@@ -148,9 +148,7 @@ add("scikit-learn", "preprocessing.MinMaxScaler",
     lambda a: _sk("preprocessing", "MinMaxScaler")().fit_transform(a), M, extra="sklearn")
 add("scikit-learn", "preprocessing.StandardScaler",
     lambda a: _sk("preprocessing", "StandardScaler")().fit_transform(a), M, oracle="fd", note=_INPLACE,
-    extra="sklearn", fails={"*": ("NaN gradient", "NaN gradient: scikit-learn overwrites a 0/0 "
-                                   "intermediate, and the overwritten value still meets a NaN partial "
-                                   "(issue 10 §2, a separate fix)")})
+    extra="sklearn")
 add("scikit-learn", "decomposition.PCA (fit_transform)",
     lambda a: _sk("decomposition", "PCA")(n_components=2, svd_solver="full").fit_transform(a), M, oracle="fd",
     note=_INPLACE, extra="sklearn")
