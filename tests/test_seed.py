@@ -157,7 +157,7 @@ def test_demo_prints_the_chapter(capsys):
     for text in ("x = np.arange(4)", "array([0., 1., 2., 3.])", "array(28.)",
                  "array([ 0.,  4.,  8., 12.])", "array([1., 1., 1., 1.])", "array([0., 2., 4., 6.])",
                  "array(True)"):
-        assert text in out
+        assert text[:-1] in out  # the closing ")" follows backend= and dtype= off NumPy
 
 
 @pytest.mark.parametrize("name", ag_bridge.available_backends())
