@@ -19,6 +19,7 @@ from ._extras import bind, raw_einsum
 from ._node import Node
 from ._registry import RULES
 from ._spec import COMPOSITE, SPECS, Spec
+from ._special import NAMES, raw_special
 from ._state import STATE
 from .rules.elementwise import FORWARDS
 
@@ -264,8 +265,6 @@ def _special_module(ns: types.ModuleType, backend: Any) -> types.ModuleType:
     functions are made on first use, so the library's special module (``scipy.special``)
     is imported only then; a name it does not offer raises AttributeError (SciPy then
     takes its own fallback)."""
-    from ._special import NAMES, raw_special
-
     sub = types.ModuleType(f"{ns.__name__}.special",
                            "Special functions (recording), SciPy's names and signatures.")
 

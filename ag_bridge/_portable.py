@@ -201,14 +201,17 @@ def flat_getitem(xp: Any, a: Any, key: Any, array_types: tuple, device: Any,
     parts = _as_tuple(parts)
     if len(parts) != len(shape) or not any(isinstance(k, array_types) for k in parts) \
             or any(not isinstance(k, array_types) and not isinstance(k, int) or isinstance(k, bool)
-                   for k in parts):
-        return None
+                   for k in parts) \
+            or any(isinstance(k, array_types) and xp.isdtype(k.dtype, "bool") for k in parts):
+        return None  # boolean masks: the library's own indexing
     flat: Any = 0
     stride = 1
+    idx = xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
     for n, k in zip(reversed(shape), reversed(parts)):
         if isinstance(k, int):
             k = k + n if k < 0 else k
-        else:
+        else:  # any integer dtype (uint64 and int64 do not promote): the indexing dtype
+            k = k if k.dtype == idx else xp.astype(k, idx)
             k = xp.where(k < 0, k + n, k)
         flat = flat + k * stride
         stride *= n
