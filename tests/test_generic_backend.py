@@ -71,7 +71,7 @@ def test_the_generic_backend_is_cached_per_namespace_and_named_after_the_library
 
 
 def test_an_unknown_backend_name_is_a_value_error():
-    with pytest.raises(ValueError, match="unknown ag_bridge backend .* nor is it an importable array API namespace"):
+    with pytest.raises(ValueError, match="unknown ag_bridge backend .* nor is it an importable array API"):
         ag_bridge.use_backend("no_such_library_xyz").__enter__()
 
 
