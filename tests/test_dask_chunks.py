@@ -83,3 +83,47 @@ def test_every_gradient_keeps_its_inputs_chunks():
     assert not wrong, "\n".join(wrong)
     assert set(refused) <= FORWARD_LIMITS, sorted(set(refused) - FORWARD_LIMITS)
     assert checked > 800
+
+
+def test_reduction_gradient_is_not_one_big_chunk():
+    """The issue's example: mean over a 10-chunk array of 1,000 elements."""
+    x = ag_bridge.asarray(da.from_array(np.arange(1000.0), chunks=100))
+    x.attach_grad()
+    xp = x._backend.namespace
+    with autograd.record():
+        y = xp.mean(x) + xp.sum(xp.std(x * x, keepdims=True))
+    y.backward()
+    assert ag_bridge.unwrap(x.grad).chunks == ((100,) * 10,)
+
+
+def _loss(xp, x, w):
+    return (xp.sum(xp.tanh(x) * x) / x.shape[0] + xp.mean(x ** 2)
+            + xp.sum(xp.matmul(x, w) ** 2) + xp.sum(xp.std(x, axis=0)))
+
+
+def _backward_tasks(k: int) -> tuple[int, int]:
+    """Tasks in the graph of x.grad for ``x`` in ``k`` chunks, and the number of recorded ops."""
+    x = ag_bridge.asarray(da.ones((16 * k, 6), chunks=(16, 6)))
+    w = ag_bridge.asarray(da.ones((6, 3), chunks=(6, 3)))
+    x.attach_grad()
+    w.attach_grad()
+    with autograd.record():
+        y = _loss(x._backend.namespace, x, w)
+    ops, stack, seen = 0, [y._node], set()
+    while stack:
+        n = stack.pop()
+        if n in seen or n.op == "leaf":
+            continue
+        seen.add(n)
+        ops += 1
+        stack.extend(p for _, p, _ in n.parents)
+    y.backward()
+    return len(ag_bridge.unwrap(x.grad).__dask_graph__()), ops
+
+
+def test_backward_graph_grows_linearly_with_chunks():
+    """O(chunks) tasks per recorded op: doubling the chunks adds the same
+    number of tasks again (not four times as many), a few per chunk and op."""
+    (t4, ops), (t8, _), (t16, _) = (_backward_tasks(k) for k in (4, 8, 16))
+    assert t16 - t8 <= 2.2 * (t8 - t4), (t4, t8, t16)
+    assert (t16 - t8) / 8 <= 4 * ops, (t8, t16, ops)
