@@ -219,6 +219,18 @@ class Backend:
         """
         return raw
 
+    def like(self, value: Any, ref: Any) -> Any:
+        """``value`` (a raw array of ``ref``'s shape, or broadcastable to it) laid out
+        like ``ref``, e.g. with ``ref``'s chunks; eager libraries return ``value`` unchanged.
+
+        The engine passes every cotangent through here before handing it to an
+        input, and reductions' VJPs broadcast their cotangent through it
+        (:func:`ag_bridge.rules._util.expand_to`), so a chunked library keeps each
+        gradient in its input's chunks. A chunked library's plugin overrides it;
+        callers broadcast what comes back if its shape still differs from ``ref``'s.
+        """
+        return value
+
     def zeros_like(self, raw: Any) -> Any:
         """Zeros of ``raw``'s shape, dtype and device."""
         return self.xp.zeros_like(raw)
@@ -293,7 +305,8 @@ class Backend:
     def rule_xp(self) -> Any:
         """The raw namespace rules get in a plain backward: the standard plus
         ``_index_add`` / ``_index_set`` (the scatter helpers) and ``_getitem``
-        (indexing through :meth:`getitem`, which translates keys the library rejects)."""
+        (indexing through :meth:`getitem`, which translates keys the library rejects) and
+        ``_like`` (:meth:`like`: a cotangent laid out like its input)."""
         if self._rule_xp is None:
             ns = types.SimpleNamespace(**{k: getattr(self.xp, k) for k in dir(self.xp)
                                           if not k.startswith("__")})
@@ -303,6 +316,7 @@ class Backend:
             ns._index_add = self.index_add
             ns._index_set = self.index_set
             ns._getitem = self.getitem
+            ns._like = self.like
             from ._extras import extend_raw
 
             extend_raw(ns, self)  # the special submodule and the NumPy extras, on raw arrays

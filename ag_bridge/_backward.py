@@ -4,8 +4,10 @@ Creation order of nodes is a topological order, so the sweep collects the
 nodes reachable from the heads with an explicit stack (no recursion: a
 100,000-op chain is fine), sorts them newest first and visits each once.
 Broadcasting is undone here, for every rule; cotangents are cast back to
-their input's dtype. Gradient buffers are written only after the whole sweep
-succeeded, so an exception leaves every ``.grad`` as it was.
+their input's dtype and laid out like their input (``xp._like``, the
+backend's :meth:`~ag_bridge.Backend.like`: a chunked library's chunks).
+Gradient buffers are written only after the whole sweep succeeded, so an
+exception leaves every ``.grad`` as it was.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from ._state import STATE
 __all__ = ["run_backward", "unbroadcast"]
 
 
-def unbroadcast(xp: Any, c: Any, shape: tuple) -> Any:
-    """Sum ``c`` down to ``shape`` (undo NumPy-style broadcasting)."""
+def unbroadcast(xp: Any, c: Any, shape: tuple, ref: Any = None) -> Any:
+    """Sum ``c`` down to ``shape`` (undo NumPy-style broadcasting); with ``ref`` (an
+    array of that shape) what is broadcast back is laid out like it (``xp._like``)."""
     extra = c.ndim - len(shape)
     if extra > 0:
         c = xp.sum(c, axis=tuple(range(extra)))
@@ -27,14 +30,17 @@ def unbroadcast(xp: Any, c: Any, shape: tuple) -> Any:
     if axes:
         c = xp.sum(c, axis=axes, keepdims=True)
     if tuple(c.shape) != tuple(shape):
-        c = xp.broadcast_to(c, shape)
+        if ref is not None:
+            c = xp._like(c, ref)
+        if tuple(c.shape) != tuple(shape):
+            c = xp.broadcast_to(c, shape)
     return c
 
 
 def _fit(xp: Any, c: Any, inp: Any, backend: Any) -> Any:
     """Cast a cotangent to its input's shape and dtype (real inputs get real parts)."""
     if c.shape != inp.shape:
-        c = unbroadcast(xp, c, inp.shape)
+        c = unbroadcast(xp, c, inp.shape, inp)
     if c.dtype != inp.dtype:
         if backend.is_complex(c.dtype) and not backend.is_complex(inp.dtype):
             c = xp.real(c)
@@ -156,6 +162,7 @@ def _pull(n: Any, g: Any, grads: dict, lift: Any) -> None:
             inp = n.input(slot)
             if c.shape != inp.shape or c.dtype != inp.dtype:
                 c = _fit(xp, c, inp, b)
+            c = xp._like(c, inp)  # the input's layout (chunks); eager backends: c itself
         except Exception as exc:
             if hasattr(exc, "add_note"):
                 exc.add_note(f"raised by the VJP of {n.op}() (argument {slot}) on backend '{b.name}'")

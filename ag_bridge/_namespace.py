@@ -380,7 +380,28 @@ def build_namespace(backend: Any) -> types.ModuleType:
     ns._index_set = _internal("_index_set", backend.index_set, backend, (0, 2))
     # Indexing in rules: Array.__getitem__ (recorded, through backend.getitem's key translation).
     ns._getitem = _getitem
+    # A cotangent laid out like its input (Backend.like), recorded so create_graph sees it.
+    ns._like = _like_op(backend)
     return ns
+
+
+def _like_op(backend: Any) -> Callable:
+    """``xp._like(value, ref)`` of the recording namespace: :meth:`Backend.like` on the
+    raw arrays, recorded as a ``broadcast_to`` (its VJP is undone by the engine)."""
+    rule = RULES.get("broadcast_to")
+
+    def _like(value: Any, ref: Any) -> Any:
+        raw = value._data if isinstance(value, Array) else value
+        out = backend.like(raw, ref._data if isinstance(ref, Array) else ref)
+        if out is raw:
+            return value
+        if isinstance(value, Array) and value._node is not None and STATE.get()[0]:
+            node = Node("broadcast_to", rule, (raw,), {"shape": tuple(out.shape)}, out,
+                        ((0, value._node, value._oidx),), backend, False)
+            return wrap(out, backend, node)
+        return wrap(out, backend)
+
+    return _like
 
 
 def _getitem(a: Any, key: Any) -> Any:

@@ -51,10 +51,18 @@ def norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(a % ndim if ndim else a for a in axis))
 
 
-def expand_to(xp: Any, g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
-    """Broadcast a reduction's cotangent back to the input ``shape``."""
+def expand_to(xp: Any, g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    """Broadcast a reduction's cotangent back to its input ``x`` (an array, or a shape).
+
+    Given the array, the broadcast goes through ``xp._like`` (the backend's
+    :meth:`~ag_bridge.Backend.like`), so a chunked library builds it in ``x``'s
+    chunks: never one chunk the size of the whole input.
+    """
+    shape = tuple(x) if isinstance(x, (tuple, list)) else tuple(x.shape)
     if not keepdims and len(shape):
         axes = norm_axes(axis, len(shape))
         if axes:
             g = xp.expand_dims(g, axis=axes)
-    return xp.broadcast_to(g, tuple(shape))
+    if not isinstance(x, (tuple, list)):
+        g = xp._like(g, x)
+    return g if tuple(g.shape) == shape else xp.broadcast_to(g, shape)

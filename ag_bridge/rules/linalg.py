@@ -162,16 +162,15 @@ def _matrix_norm(xp, g, ans, x, /, *, keepdims=False, ord="fro"):
 def _vector_norm(xp, g, ans, x, /, *, axis=None, keepdims=False, ord=2):
     if ord == 0:
         return xp.zeros_like(x)
-    shape = tuple(x.shape)
-    g = expand_to(xp, g, shape, axis, keepdims)
-    n = expand_to(xp, ans, shape, axis, keepdims)
+    g = expand_to(xp, g, x, axis, keepdims)
+    n = expand_to(xp, ans, x, axis, keepdims)
     if ord == 2:
         return g * lu.div0(xp, x, n)
     if ord == 1:
         return g * xp.sign(x)
     a = xp.abs(x)
     if ord in (math.inf, -math.inf):
-        axes = norm_axes(axis, len(shape))
+        axes = norm_axes(axis, x.ndim)
         return g * (_extreme(xp, a, axes, ord > 0) if axes else 1) * xp.sign(x)
     r = lu.div0(xp, a, n)
     zero = a == 0

@@ -55,13 +55,13 @@ def _rcumsum(xp, a, axis: int):
 
 
 def _sum(xp, g, ans, x, /, *, axis=None, dtype=None, keepdims=False):
-    return expand_to(xp, g, x.shape, axis, keepdims)
+    return expand_to(xp, g, x, axis, keepdims)
 
 
 def _mean(xp, g, ans, x, /, *, axis=None, keepdims=False):
     if getattr(x, "mask", None) is not None:  # masked arrays (marray): 1 / the unmasked count
-        return expand_to(xp, g, x.shape, axis, keepdims) / xp.sum(xp.ones_like(x), axis=axis, keepdims=True)
-    return expand_to(xp, g, x.shape, axis, keepdims) / max(_count(x.shape, axis), 1)
+        return expand_to(xp, g, x, axis, keepdims) / xp.sum(xp.ones_like(x), axis=axis, keepdims=True)
+    return expand_to(xp, g, x, axis, keepdims) / max(_count(x.shape, axis), 1)
 
 
 def _others(xp, x, axes: tuple):
@@ -86,7 +86,7 @@ def _others(xp, x, axes: tuple):
 def _prod(xp, g, ans, x, /, *, axis=None, dtype=None, keepdims=False):
     if dtype is not None:
         x = xp.astype(x, dtype)
-    return expand_to(xp, g, x.shape, axis, keepdims) * cj(xp, _others(xp, x, norm_axes(axis, x.ndim)))
+    return expand_to(xp, g, x, axis, keepdims) * cj(xp, _others(xp, x, norm_axes(axis, x.ndim)))
 
 
 def _centered(xp, x, axis):
@@ -96,22 +96,22 @@ def _centered(xp, x, axis):
 def _var(xp, g, ans, x, /, *, axis=None, correction=0.0, keepdims=False):
     # d var / dx = 2 (x - mean) / (N - c); complex x: the same (conjugate-Wirtinger, g real)
     dof = float(_count(x.shape, axis) - correction)
-    return expand_to(xp, g, x.shape, axis, keepdims) * _centered(xp, x, axis) * 2 / dof
+    return expand_to(xp, g, x, axis, keepdims) * _centered(xp, x, axis) * 2 / dof
 
 
 def _std(xp, g, ans, x, /, *, axis=None, correction=0.0, keepdims=False):
     dof = float(_count(x.shape, axis) - correction)
-    s = expand_to(xp, ans, x.shape, axis, keepdims)
-    gs = expand_to(xp, g, x.shape, axis, keepdims)
+    s = expand_to(xp, ans, x, axis, keepdims)
+    gs = expand_to(xp, g, x, axis, keepdims)
     return xp.where(s == 0, 0, gs * _centered(xp, x, axis) / (xp.where(s == 0, 1, s) * dof))
 
 
 def _extreme(xp, g, ans, x, /, *, axis=None, keepdims=False):
     if x.ndim == 0:
         return g
-    mask = xp.astype(x == expand_to(xp, ans, x.shape, axis, keepdims), x.dtype)
+    mask = xp.astype(x == expand_to(xp, ans, x, axis, keepdims), x.dtype)
     count = xp.sum(mask, axis=norm_axes(axis, x.ndim), keepdims=True)
-    return expand_to(xp, g, x.shape, axis, keepdims) * mask / count
+    return expand_to(xp, g, x, axis, keepdims) * mask / count
 
 
 def _cumsum(xp, g, ans, x, /, *, axis=None, dtype=None, include_initial=False):

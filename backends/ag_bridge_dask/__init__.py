@@ -18,7 +18,8 @@ does (last axes, ``-1`` = input size); ``linalg`` functions map over stacks of
 matrices (Dask's are 2-D only); ``linalg.cholesky`` returns the lower factor
 (compat returns the upper one); ``svd``/``svdvals`` of square matrices work;
 ``eye(n, m)`` with ``n < m``, ``tensordot`` with negative axes, ``max``/``min``
-of empty stacks and ``repeat(axis=None)`` give NumPy's results;
+of empty stacks, ``repeat(axis=None)`` and ``reshape`` of empty chunked arrays give
+NumPy's results;
 ``take_along_axis`` and ``broadcast_shapes`` are added. Names Dask still lacks
 (``linalg.det``, ``eigh``, ``pinv``, ``matrix_power`` ...) raise
 ``NotImplementedError`` naming the backend, from the recording namespace.
@@ -33,6 +34,7 @@ from typing import Any
 import array_api_compat.dask.array as _compat
 import dask.array as da
 import numpy as np
+from dask.base import tokenize
 
 from ag_bridge import Backend as _Backend
 from ag_bridge._keys import per_axis_key
@@ -134,7 +136,7 @@ def _svdvals(x: Any, /) -> Any:
 
 
 def _matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
-    if x.ndim <= 2 or ord not in (2, -2, "nuc"):
+    if ord not in (2, -2, "nuc"):  # the others need no SVD (which needs one chunk)
         return _compat.linalg.matrix_norm(x, keepdims=keepdims, ord=ord)
     out = _per_matrix(lambda m: _compat.linalg.matrix_norm(m, ord=ord))(x)
     return out[..., None, None] if keepdims else out
@@ -188,6 +190,13 @@ def _repeat(x: Any, repeats: Any, /, *, axis: int | None = None) -> Any:
     if n == 0:  # Dask fails to concatenate no blocks
         return x
     return da.repeat(x, repeats, axis=axis)
+
+
+def _reshape(x: Any, /, shape: tuple, *, copy: bool | None = None) -> Any:
+    # Dask refuses to reshape an empty array held in several chunks; in one chunk it is free
+    if 0 in x.shape and any(len(c) > 1 for c in x.chunks):
+        x = x.rechunk(-1)
+    return _compat.reshape(x, shape, copy=copy)
 
 
 def _qr(x: Any, /, *, mode: str = "reduced") -> Any:
@@ -245,6 +254,7 @@ def _namespace() -> types.ModuleType:
     ns.tensordot = _tensordot
     ns.max, ns.min = _extremum(_compat.max), _extremum(_compat.min)
     ns.repeat = _repeat
+    ns.reshape = _reshape
     ns.take_along_axis = _take_along_axis
     ns.take, ns.roll = _take, _roll
     ns.broadcast_shapes = lambda *shapes: tuple(np.broadcast_shapes(*shapes))
@@ -345,6 +355,8 @@ def _scatter_add(a: Any, key: Any, v: Any) -> Any:
     """``v`` summed into zeros of ``a``'s shape at the flat ids ``key`` selects."""
     n = math.prod(a.shape)
     ids = _flat_ids(a, key)
+    if 0 in ids.shape:  # nothing selected (Dask cannot reshape an empty array in several chunks)
+        return da.zeros_like(a)
     flat_ids = ids.reshape(-1)
     v = _known(v if isinstance(v, _DArray) else da.asarray(v))
     vals = da.broadcast_to(v, ids.shape).reshape(-1).rechunk(flat_ids.chunks)
@@ -406,6 +418,36 @@ class Backend(_Backend):
     def settle(self, raw: Any) -> Any:
         """Persist a parameter updated outside ``record()`` (its graph stops growing)."""
         return raw.persist()
+
+    def like(self, value: Any, ref: Any) -> Any:
+        """``value`` in ``ref``'s chunks: unchanged when they already agree, else
+        rechunked along the axes it shares with ``ref`` and broadcast block by block
+        into ``ref``'s chunks (so a reduction's cotangent is never one chunk the size
+        of ``ref``, and the broadcast fuses with the element-wise tasks around it)."""
+        chunks = getattr(ref, "chunks", None)
+        if chunks is None or not isinstance(value, (_DArray, np.ndarray)):
+            return value
+        if isinstance(value, _DArray) and value.chunks == chunks:
+            return value
+        if not isinstance(value, _DArray):
+            value = da.asarray(value)
+        shape, lead = tuple(ref.shape), ref.ndim - value.ndim
+        if tuple(value.shape) == shape:
+            return value.rechunk(chunks)
+        kept = {i: chunks[i + lead] for i, n in enumerate(value.shape)
+                if n == shape[i + lead] and value.chunks[i] != chunks[i + lead]}
+        if kept:
+            value = value.rechunk(kept)
+        # a blockwise broadcast (not da.broadcast_to, whose layer Dask cannot fuse with the
+        # element-wise ops around it): each block a zero-copy view of value's block
+
+        def spread(block: Any, v: Any) -> Any:
+            return np.broadcast_to(v, block.shape)
+
+        ind = tuple(range(len(shape)))
+        blocks = da.empty(shape, dtype=bool, chunks=chunks)  # shapes only: np.empty touches no memory
+        return da.blockwise(spread, ind, blocks, ind, value, ind[lead:], dtype=value.dtype,
+                            name="like-" + tokenize(value, chunks))
 
     # -- indexing -----------------------------------------------------------------
     def getitem(self, raw: Any, key: Any) -> Any:
