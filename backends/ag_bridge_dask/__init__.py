@@ -440,13 +440,9 @@ class Backend(_Backend):
             value = value.rechunk(kept)
         # a blockwise broadcast (not da.broadcast_to, whose layer Dask cannot fuse with the
         # element-wise ops around it): each block a zero-copy view of value's block
-
-        def spread(block: Any, v: Any) -> Any:
-            return np.broadcast_to(v, block.shape)
-
         ind = tuple(range(len(shape)))
         blocks = da.empty(shape, dtype=bool, chunks=chunks)  # shapes only: np.empty touches no memory
-        return da.blockwise(spread, ind, blocks, ind, value, ind[lead:], dtype=value.dtype,
+        return da.blockwise(_spread, ind, blocks, ind, value, ind[lead:], dtype=value.dtype,
                             name="like-" + tokenize(value, chunks))
 
     # -- indexing -----------------------------------------------------------------
@@ -488,3 +484,8 @@ class Backend(_Backend):
         if _basic(key):
             return self._setitem(a, key, a[key] + v)
         return a + _scatter_add(a, key, v)
+
+
+def _spread(block: Any, v: Any) -> Any:
+    """``v`` broadcast to ``block``'s shape (module level: graphs holding it pickle)."""
+    return np.broadcast_to(v, block.shape)
