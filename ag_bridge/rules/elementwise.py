@@ -53,7 +53,9 @@ def _clip_max(xp, g, ans, x, min=None, max=None):
 
 def _pow_base(xp, g, ans, x1, x2):
     if is_scalar(x2):
-        return zeros(xp, g) if x2 == 0 else g * cj(xp, x2 * x1 ** (x2 - 1))
+        if x2 == 0:
+            return zeros(xp, g)
+        return g * cj(xp, x2 * (x1 if x2 == 2 else x1 ** (x2 - 1)))  # x ** 1 is x: no pass
     return g * cj(xp, xp.where(x2 == 0, 0, x2 * x1 ** (x2 - 1)))
 
 

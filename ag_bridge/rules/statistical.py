@@ -61,7 +61,8 @@ def _sum(xp, g, ans, x, /, *, axis=None, dtype=None, keepdims=False):
 def _mean(xp, g, ans, x, /, *, axis=None, keepdims=False):
     if getattr(x, "mask", None) is not None:  # masked arrays (marray): 1 / the unmasked count
         return expand_to(xp, g, x, axis, keepdims) / xp.sum(xp.ones_like(x), axis=axis, keepdims=True)
-    return expand_to(xp, g, x, axis, keepdims) / max(_count(x.shape, axis), 1)
+    # divide the reduced cotangent, then broadcast it (one small division, not one per element)
+    return expand_to(xp, g / max(_count(x.shape, axis), 1), x, axis, keepdims)
 
 
 def _others(xp, x, axes: tuple):

@@ -35,6 +35,7 @@ import array_api_compat.dask.array as _compat
 import dask.array as da
 import numpy as np
 from dask.base import tokenize
+from dask.layers import ArrayChunkShapeDep
 
 from ag_bridge import Backend as _Backend
 from ag_bridge._keys import per_axis_key
@@ -439,10 +440,11 @@ class Backend(_Backend):
         if kept:
             value = value.rechunk(kept)
         # a blockwise broadcast (not da.broadcast_to, whose layer Dask cannot fuse with the
-        # element-wise ops around it): each block a zero-copy view of value's block
+        # element-wise ops around it): each block a zero-copy view of value's block, its
+        # shape read from ref's chunks inside the task (no layer of placeholder blocks)
         ind = tuple(range(len(shape)))
-        blocks = da.empty(shape, dtype=bool, chunks=chunks)  # shapes only: np.empty touches no memory
-        return da.blockwise(_spread, ind, blocks, ind, value, ind[lead:], dtype=value.dtype,
+        return da.blockwise(_spread, ind, ArrayChunkShapeDep(chunks), ind, value, ind[lead:],
+                            dtype=value.dtype, align_arrays=False,
                             name="like-" + tokenize(value, chunks))
 
     # -- indexing -----------------------------------------------------------------
@@ -486,6 +488,6 @@ class Backend(_Backend):
         return a + _scatter_add(a, key, v)
 
 
-def _spread(block: Any, v: Any) -> Any:
-    """``v`` broadcast to ``block``'s shape (module level: graphs holding it pickle)."""
-    return np.broadcast_to(v, block.shape)
+def _spread(shape: tuple, v: Any) -> Any:
+    """``v`` broadcast to the block ``shape`` (module level: graphs holding it pickle)."""
+    return np.broadcast_to(v, shape)
