@@ -129,3 +129,25 @@ def test_backward_graph_grows_linearly_with_chunks():
     (t4, ops), (t8, _), (t16, _) = (_backward_tasks(k) for k in (4, 8, 16))
     assert t16 - t8 <= 2.2 * (t8 - t4), (t4, t8, t16)
     assert (t16 - t8) / 8 <= 4 * ops, (t8, t16, ops)
+
+
+def test_scatter_add_keeps_chunks():
+    """Indexing VJPs' scatter-add on Dask (repeated integer-array ids, a boolean mask,
+    complex values) comes back in the target's chunks, equal to NumPy's ``np.add.at``,
+    and adds every chunk of ids into every block of the result (no ``bincount``, whose
+    result is one chunk the size of the whole array)."""
+    b = ag_bridge.load_backend("dask")
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((7, 9)) + 1j * rng.standard_normal((7, 9))
+    rows = np.array([0, 6, 6, 3, 2, 0])
+    mask = rng.standard_normal((7, 9)) > 0
+    for key, v in (((da.from_array(rows, chunks=2),), rng.standard_normal((6, 9)) * (1 + 2j)),
+                   ((slice(None), np.array([8, 1, 1])), rng.standard_normal((7, 3))),
+                   ((mask,), rng.standard_normal(int(mask.sum())))):
+        a = da.from_array(base, chunks=(3, 4))
+        got = b.index_add(a, key, da.from_array(v, chunks=2))
+        want = base.copy()
+        np.add.at(want, tuple(np.asarray(k) if isinstance(k, da.Array) else k for k in key), v)
+        assert got.chunks == a.chunks
+        assert not any(name.startswith("bincount") for name in got.dask.layers)
+        np.testing.assert_allclose(got.compute(scheduler="sync"), want, rtol=1e-13)

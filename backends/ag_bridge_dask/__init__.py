@@ -35,7 +35,7 @@ import array_api_compat.dask.array as _compat
 import dask.array as da
 import numpy as np
 from dask.base import tokenize
-from dask.layers import ArrayChunkShapeDep
+from dask.layers import ArrayChunkShapeDep, ArraySliceDep
 
 from ag_bridge import Backend as _Backend
 from ag_bridge._keys import per_axis_key
@@ -353,29 +353,54 @@ def _flat_ids(a: Any, key: Any) -> Any:
 
 
 def _scatter_add(a: Any, key: Any, v: Any) -> Any:
-    """``v`` summed into zeros of ``a``'s shape at the flat ids ``key`` selects."""
-    n = math.prod(a.shape)
+    """``v`` summed into zeros of ``a``'s shape at the flat ids ``key`` selects, in
+    ``a``'s chunks (:func:`_accumulate`)."""
     ids = _flat_ids(a, key)
     if 0 in ids.shape:  # nothing selected (Dask cannot reshape an empty array in several chunks)
         return da.zeros_like(a)
     flat_ids = ids.reshape(-1)
     v = _known(v if isinstance(v, _DArray) else da.asarray(v))
     vals = da.broadcast_to(v, ids.shape).reshape(-1).rechunk(flat_ids.chunks)
-    if vals.dtype.kind == "c":
-        out = (da.bincount(flat_ids, weights=vals.real, minlength=n)
-               + 1j * da.bincount(flat_ids, weights=vals.imag, minlength=n))
-    else:
-        out = da.bincount(flat_ids, weights=vals, minlength=n)
-    out = out.astype(a.dtype).reshape(a.shape)
-    return out.rechunk(a.chunks) if a.ndim else out
+    out = _accumulate(a, flat_ids, vals, np.result_type(a.dtype, vals.dtype))
+    return out if out.dtype == a.dtype else out.astype(a.dtype)
+
+
+def _accumulate(a: Any, flat_ids: Any, vals: Any, dtype: Any) -> Any:
+    """Zeros of ``a``'s shape and chunks with ``vals`` added at ``flat_ids`` (repeats add up).
+
+    Each task adds one chunk of ids into one block of the result, keeping the ids
+    that fall in that block; the partial blocks (a trailing axis, one per chunk of
+    ids) are then summed by Dask's reduction tree. No task holds more than a block
+    and a chunk of ids (Dask's ``bincount`` makes one chunk the size of ``a`` per
+    chunk of ids)."""
+    if a.ndim == 0:
+        return da.sum(vals).astype(dtype)
+    nd = a.ndim
+    parts = da.blockwise(_add_block, tuple(range(nd + 1)), ArraySliceDep(a.chunks),
+                         tuple(range(nd)), flat_ids, (nd,), vals, (nd,), shape=tuple(a.shape),
+                         dtype=dtype, align_arrays=False, adjust_chunks={nd: 1},
+                         name="scatter-add-" + tokenize(a.shape, a.chunks, flat_ids, vals))
+    return parts.sum(axis=nd, dtype=dtype)
+
+
+def _add_block(where: tuple, ids: Any, vals: Any, shape: tuple) -> Any:
+    """The block ``where`` (slices) of zeros of ``shape`` with ``vals`` added at the flat
+    ``ids`` inside it, with a trailing axis of one."""
+    pos = np.unravel_index(ids, shape)
+    inside = np.ones(ids.shape, dtype=bool)
+    for p, s in zip(pos, where, strict=True):
+        inside &= (p >= s.start) & (p < s.stop)
+    out = np.zeros(tuple(s.stop - s.start for s in where), dtype=np.result_type(vals.dtype, np.float16))
+    np.add.at(out, tuple(p[inside] - s.start for p, s in zip(pos, where, strict=True)), vals[inside])
+    return out[..., None]
 
 
 def _hits(a: Any, key: Any) -> Any:
-    """Boolean array of ``a``'s shape: which elements ``key`` selects."""
-    n = math.prod(a.shape)
+    """Boolean array of ``a``'s shape and chunks: which elements ``key`` selects."""
     flat = _flat_ids(a, key).reshape(-1)
-    hit = da.bincount(flat, minlength=n).reshape(a.shape) > 0
-    return hit.rechunk(a.chunks) if a.ndim else hit
+    if 0 in flat.shape:
+        return da.zeros(a.shape, dtype=bool, chunks=a.chunks)
+    return _accumulate(a, flat, da.ones_like(flat, dtype=np.float32), np.float32) > 0
 
 
 class Backend(_Backend):
