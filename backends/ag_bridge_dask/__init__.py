@@ -6,8 +6,8 @@ gradients stay lazy until something computes them (``x.grad.asnumpy()``,
 (``mutable = False``; Dask's ``x += 1`` makes a new object anyway). Dask has
 no scatter-add: keys that touch each element at most once (integers, slices,
 ``...``, ``None``) go through ``__setitem__`` on a fresh graph; integer-array
-and boolean-mask keys go through flat element ids and a weighted
-``bincount`` (whose result is one chunk of the array's size, rechunked back);
+and boolean-mask keys go through flat element ids, added block by block into
+the target's chunks (never one chunk of the array's size);
 several index arrays, which Dask refuses, are turned into flat ids too.
 Data-dependent sizes (boolean masks, ``nonzero``) are computed when such an
 array is made (:meth:`Backend.coerce`), so shapes are always known.
@@ -404,7 +404,7 @@ def _hits(a: Any, key: Any) -> Any:
 
 
 class Backend(_Backend):
-    """Dask arrays: lazy, chunked, rebound buffers, ``bincount`` scatter-add."""
+    """Dask arrays: lazy, chunked, rebound buffers, a chunked scatter-add."""
 
     name = "dask"
     xp = _xp
