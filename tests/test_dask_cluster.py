@@ -241,7 +241,11 @@ def _no_accumulation(client, X_raw, y_raw, held_now, grow_limit):
             here.append(_rss())
 
     # the same loop written by hand: the LocalCluster's scheduler lives in this process and
-    # keeps logs of every task, so the client's memory is compared with plain Dask's
+    # keeps bounded histories (its last 100 computations with their task groups, 1,000-entry
+    # transition and stimulus logs), so the client's memory is compared with plain Dask's. A
+    # census of live objects over 20 steps (2026-11-30) found no ag_bridge object or Future
+    # accumulating: the growth is those histories, larger per step for graphs with more
+    # layers (349 task groups kept against plain Dask's 190), and it stops when they are full
     w_hand, hand = da.zeros(D, chunks=D), []
     for step in range(20):
         w_hand = (w_hand - 0.5 * _hand_gradient(X_raw, y_raw, w_hand)).persist()
