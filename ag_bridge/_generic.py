@@ -70,6 +70,21 @@ class GenericBackend(Backend):
             return raw
         return self.xp.asarray(self.to_numpy(raw), dtype=raw.dtype, device=self.device(raw))
 
+    def like(self, value: Any, ref: Any) -> Any:
+        """``value`` in ``ref``'s chunks for a chunked library (cubed): broadcast with the
+        namespace's ``broadcast_to(..., chunks=)`` or rechunked, never left in whatever
+        chunks the library picks (cubed broadcasts a reduced cotangent in chunks of one
+        element). Libraries without chunks get ``value`` as it is."""
+        chunks = getattr(ref, "chunks", None)
+        if chunks is None or getattr(value, "chunks", chunks) == chunks:
+            return value
+        if tuple(value.shape) == tuple(ref.shape):
+            return value.rechunk(chunks) if hasattr(value, "rechunk") else value
+        try:
+            return self.xp.broadcast_to(value, tuple(ref.shape), chunks=chunks)
+        except TypeError:  # a namespace without the chunks keyword: the engine broadcasts
+            return value
+
     def __repr__(self) -> str:
         return f"<ag_bridge generic backend {self.name!r} over {getattr(self.xp, '__name__', self.xp)}>"
 
