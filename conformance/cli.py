@@ -197,7 +197,7 @@ def _run(args: argparse.Namespace, specs: list[str], backends: list, cases: list
     firsts = policy.first_cases(cases)
     tasks = []
     for c in cases:
-        names = tuple(b.name for b in backends if b.name not in sampled or id(c) in firsts)
+        names = tuple(b.name for b in backends if policy.runs_on(c, b.name, firsts, args.full))
         if names:
             tasks.append((c.op, RECORDS[c.op].index(c), names, dtypes, args.order, args.device))
     total = sum(len(t[2]) for t in tasks)
@@ -226,6 +226,9 @@ def _run(args: argparse.Namespace, specs: list[str], backends: list, cases: list
         else:
             import multiprocessing
 
+            from .compile_cache import share_jax_compilations
+
+            share_jax_compilations()  # the spawned workers compile each JAX kernel once between them
             ctx = multiprocessing.get_context("spawn")
             pool = ctx.Pool(args.jobs, _init_worker, (specs, args.expectations, True))
             try:
