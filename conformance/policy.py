@@ -6,9 +6,9 @@ the pytest plugin and this repository's tests.
   Hessian-vector products (already checked against finite differences: the
   :class:`Reference` cache) and against its own autodiff -- the same numbers,
   much faster.
-* JAX compiles every eager operation for each new shape and dtype (about 2 s
-  of CPU a case, 40 CPU-minutes for every case: more than CI's 30 minutes
-  on 2 cores allow). Unless a run is ``full`` (``--full``, or
+* JAX compiles every eager operation for each new shape and dtype (3 to 4 s
+  of CPU a case, over 50 CPU-minutes for every case: more than CI's 30
+  minutes on 2 cores allow). Unless a run is ``full`` (``--full``, or
   ``AG_BRIDGE_FULL_CONFORMANCE=1`` in the tests) JAX runs the first case of
   every op and every case that reaches code its plugin defines
   (:func:`runs_on`, decided by :mod:`.reach`). Dask and the others run every case.
