@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--order", type=int, choices=(1, 2), default=2, help="derivative order (default 2)")
     p.add_argument("--ops", default="*", help="comma-separated globs over op names or case ids")
     p.add_argument("--full", action="store_true",
-                   help="every case on every backend (default: JAX and Dask run the first case of each op)")
+                   help="every case on every backend (default: JAX runs the first case of each op "
+                        "and every case that reaches its plugin's code)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--report", action="append", default=[], metavar="PATH.html|.md|.json",
                    help="write a report (repeat for several formats)")
