@@ -227,9 +227,6 @@ def _run(args: argparse.Namespace, specs: list[str], backends: list, cases: list
         else:
             import multiprocessing
 
-            from .compile_cache import share_jax_compilations
-
-            share_jax_compilations()  # the spawned workers compile each JAX kernel once between them
             ctx = multiprocessing.get_context("spawn")
             pool = ctx.Pool(args.jobs, _init_worker, (specs, args.expectations, True))
             try:

@@ -16,14 +16,8 @@ os.environ.setdefault("JAX_ENABLE_X64", "1")
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import pytest  # noqa: E402
-from ag_bridge.conformance.compile_cache import share_jax_compilations  # noqa: E402
 
 import ag_bridge  # noqa: E402
-
-# xdist workers inherit this process's environment: one JAX compilation cache for the whole run
-# (issue 13: compiling each kernel once per run, not once per worker, is what makes JAX's
-# unsampled conformance affordable)
-share_jax_compilations()
 
 
 def _backends() -> list[str]:
