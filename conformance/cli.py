@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--order", type=int, choices=(1, 2), default=2, help="derivative order (default 2)")
     p.add_argument("--ops", default="*", help="comma-separated globs over op names or case ids")
     p.add_argument("--full", action="store_true",
-                   help="every case on every backend (default: JAX and Dask run the first case of each op)")
+                   help="every case on every backend (default: JAX runs the first case of each op "
+                        "and every case that reaches its plugin's code)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--report", action="append", default=[], metavar="PATH.html|.md|.json",
                    help="write a report (repeat for several formats)")
@@ -197,7 +198,7 @@ def _run(args: argparse.Namespace, specs: list[str], backends: list, cases: list
     firsts = policy.first_cases(cases)
     tasks = []
     for c in cases:
-        names = tuple(b.name for b in backends if b.name not in sampled or id(c) in firsts)
+        names = tuple(b.name for b in backends if policy.runs_on(c, b.name, firsts, args.full))
         if names:
             tasks.append((c.op, RECORDS[c.op].index(c), names, dtypes, args.order, args.device))
     total = sum(len(t[2]) for t in tasks)

@@ -40,10 +40,11 @@ def expectations_digest(backend: str) -> str:
 
 
 def expected_cases(backend: str, sampled: bool) -> set[str]:
-    """The case ids a run of ``backend`` covers (the first case of each op when sampled)."""
+    """The case ids a run of ``backend`` covers (when sampled: the first case of each op
+    and the cases that reach its plugin's code, :func:`policy.runs_on`)."""
     cases = all_cases()
     firsts = policy.first_cases(cases)
-    return {c.id for c in cases if not sampled or id(c) in firsts}
+    return {c.id for c in cases if not sampled or policy.runs_on(c, backend, firsts, False)}
 
 
 def stale(data: dict) -> list[str]:

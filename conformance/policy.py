@@ -6,9 +6,12 @@ the pytest plugin and this repository's tests.
   Hessian-vector products (already checked against finite differences: the
   :class:`Reference` cache) and against its own autodiff -- the same numbers,
   much faster.
-* JAX and Dask dispatch eagerly op by op (slow): unless a run is ``full``
-  (``--full``, or ``AG_BRIDGE_FULL_CONFORMANCE=1`` in the tests) only the
-  first case of every op runs there (:data:`SAMPLED`).
+* JAX compiles every eager operation for each new shape and dtype (3 to 4 s
+  of CPU a case, over 50 CPU-minutes for every case: more than CI's 30
+  minutes on 2 cores allow). Unless a run is ``full`` (``--full``, or
+  ``AG_BRIDGE_FULL_CONFORMANCE=1`` in the tests) JAX runs the first case of
+  every op and every case that reaches code its plugin defines
+  (:func:`runs_on`, decided by :mod:`.reach`). Dask and the others run every case.
 * Each case runs in float64 (and complex128 where the record allows it); the
   single-precision check then runs the same inputs in float32 / complex64.
   The four dtypes are the matrix's columns.
@@ -36,15 +39,17 @@ from ._record import RECORDS, Case
 from .check import CaseResult, check_case, check_single
 from .expectations import Expectations
 from .expectations import load as load_expectations
+from .reach import reaches_plugin
 
 __all__ = ["FD_BACKENDS", "SAMPLED_BACKENDS", "DTYPES", "WIDE", "CHECKS", "STATUSES", "Cell",
-           "Reference", "run_case", "sampled", "first_cases", "declared_skip", "reproducer",
+           "Reference", "run_case", "sampled", "first_cases", "runs_on", "declared_skip", "reproducer",
            "FAILING"]
 
 #: backends checked against finite differences (the others against NumPy's checked gradients)
 FD_BACKENDS = ("numpy", "array_api_strict")
-#: backends where, unless a run is full, only the first case of every op runs (slow eager dispatch)
-SAMPLED_BACKENDS = ("jax", "dask")
+#: backends where, unless a run is full, only the first case of every op and the cases that
+#: reach the plugin's own code run (:func:`runs_on`; compiling every eager operation is slow)
+SAMPLED_BACKENDS = ("jax",)
 #: the matrix's dtype columns
 DTYPES = ("float64", "complex128", "float32", "complex64")
 #: the double-precision dtype each column is computed from
@@ -74,6 +79,15 @@ def first_cases(cases: list[Case]) -> set[int]:
             seen.add(c.op)
             out.add(id(c))
     return out
+
+
+def runs_on(case: Case, backend: str, firsts: set[int], full: bool | None = None) -> bool:
+    """Whether ``case`` runs on ``backend`` in this run: always, unless the backend is
+    sampled (:func:`sampled`); then when it is the first case of its op (``firsts``, from
+    :func:`first_cases`) or reaches code the backend's plugin defines
+    (:func:`.reach.reaches_plugin`)."""
+    return (backend not in sampled(full) or id(case) in firsts
+            or reaches_plugin(case, backend))
 
 
 @dataclass

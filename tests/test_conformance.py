@@ -20,15 +20,15 @@ CASES = all_cases()
 COMPLEX = [c for c in CASES if c.complex]
 # the run policy (finite differences or NumPy's reference, sampling, single precision, declared
 # gaps) lives in the package: ag_bridge.conformance.policy, shared with `ag-bridge conformance`
-SAMPLED = policy.sampled()
 FIRST_REAL, FIRST_COMPLEX = policy.first_cases(CASES), policy.first_cases(COMPLEX)
 _REFERENCE = policy.Reference()
 _EXPECTED: dict = {}
 
 
 def _run(case, name, dtypes, firsts):
-    if name in SAMPLED and id(case) not in firsts:
-        pytest.skip(f"sampled on '{name}' (set AG_BRIDGE_FULL_CONFORMANCE=1 for every case)")
+    if not policy.runs_on(case, name, firsts):
+        pytest.skip(f"sampled on '{name}': reaches no code of its plugin "
+                    "(set AG_BRIDGE_FULL_CONFORMANCE=1 for every case)")
     exp = _EXPECTED.setdefault(name, load_expectations(name))
     with on_backend(name):
         cells = policy.run_case(case, name, dtypes, exp=exp, reference=_REFERENCE,
@@ -98,3 +98,23 @@ def test_single_precision_check_flags_a_wrong_gradient(dtype):
         bad = dataclasses.replace(ref, grads=[g * (1 + 1e-2) for g in ref.grads])
         ratio, msg = check_single(case, "numpy", bad)
     assert ratio > 1.0 and "single - double" in msg
+
+
+# -- what a sampled backend still runs: every case that reaches its plugin's own code ---------------
+
+def test_cases_reaching_plugin_code_are_not_sampled():
+    from ag_bridge.conformance import reach
+
+    if "jax" not in BACKENDS:
+        pytest.skip("jax is not installed")
+    own = reach.plugin_functions("jax")
+    assert {"fftn", "index_add", "permute_dims"} <= own and "asarray" not in own  # plumbing is not
+    firsts = policy.first_cases(CASES)
+    fftn_s = next(c for c in RECORDS["fft.fftn"] if c.label == "3x5,s=(4,-1)")  # JAX's own `s` fix
+    gather = RECORDS["__getitem__"][2]  # its VJP scatters through the plugin's index_add
+    plain = RECORDS["sin"][1]  # sin runs through jax.numpy only
+    assert id(fftn_s) not in firsts and id(gather) not in firsts and id(plain) not in firsts
+    assert policy.runs_on(fftn_s, "jax", firsts, full=False)
+    assert policy.runs_on(gather, "jax", firsts, full=False)
+    assert not policy.runs_on(plain, "jax", firsts, full=False)
+    assert policy.runs_on(plain, "jax", firsts, full=True) and policy.runs_on(plain, "dask", firsts)

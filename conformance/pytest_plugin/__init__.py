@@ -54,7 +54,7 @@ def pytest_generate_tests(metafunc: Any) -> None:
         raise pytest.UsageError(f"--ag-bridge-backend: {e}") from None
     cases = all_cases()
     firsts = policy.first_cases(cases)
-    sampled = policy.sampled(cfg.getoption("ag_bridge_full") or None)
+    full = cfg.getoption("ag_bridge_full") or None
     params = [pytest.param((b.name, c), id=f"{b.name}-{c.id}") for b in backends for c in cases
-              if b.name not in sampled or id(c) in firsts]
+              if policy.runs_on(c, b.name, firsts, full)]
     metafunc.parametrize("ag_bridge_case", params)
