@@ -186,3 +186,19 @@ def test_cli_reports_opinfo_counts(tmp_path, capsys):
     tot = json.loads(js.read_text())["opinfo"]["totals"]["numpy"]["1"]
     assert tot["samples"] > 0 and tot["untranslated"] > 0  # svd's full_matrices samples of non-square input
     assert tot["samples"] == tot["match"] + tot["declared"] + tot["untranslated"] + tot["fail"]
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_vector_norm_over_no_axes_of_a_0d_array(name, dtype):
+    """Regression (found by OpInfo's linalg.vector_norm samples 27-35): the norm of a 0-d
+    array over ``axis=()`` is ``|x|`` with gradient ``x / |x|`` (the conjugate-Wirtinger
+    convention: ``sign(x)``); on torch array-api-compat's vector_norm raised IndexError."""
+    x0 = np.asarray(1.5 - 2.0j if dtype == np.complex128 else -1.5, dtype=dtype)
+    x = ag_bridge.asarray(x0, backend=name)
+    x.attach_grad()
+    with ag_bridge.autograd.record():
+        y = ag_bridge.load_backend(name).namespace.linalg.vector_norm(x, axis=(), ord=3)
+    y.backward()
+    np.testing.assert_allclose(y.asnumpy(), abs(x0))
+    np.testing.assert_allclose(x.grad.asnumpy(), x0 / abs(x0))
