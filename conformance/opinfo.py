@@ -160,7 +160,7 @@ def _solve(args: list, kw: dict) -> None:
 
 
 def _tensordot(args: list, kw: dict) -> None:
-    if isinstance(kw.get("axes"), list):
+    if isinstance(kw.get("axes"), (list, tuple)):
         kw["axes"] = tuple(tuple(d) for d in kw["axes"])
         a, b = _SHAPES[0], _SHAPES[1]
         if any(a[i] != b[j] for i, j in zip(*kw["axes"])):
