@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from ._record import getattr_path
 
 __all__ = ["Spec", "Sample", "Untranslatable", "TABLE", "load", "samples", "entries", "DTYPES"]
@@ -129,6 +131,8 @@ def _tuples(args: list, kw: dict) -> None:
 
 
 def _correction(args: list, kw: dict) -> None:
+    if _XS[0].dtype.kind == "c":
+        raise Untranslatable("complex input (the standard's std and var take real input)")
     if "unbiased" in kw:
         kw["correction"] = int(bool(kw.pop("unbiased")))
     if kw.get("correction", 1) is None:  # torch's None is its default, 1
@@ -140,6 +144,13 @@ def _clip(args: list, kw: dict) -> None:
     for k in ("min", "max"):
         if isinstance(kw.get(k), _Const):
             raise Untranslatable(f"integer tensor bound {k}= (the standard wants the input's dtype)")
+    lo, hi = (_XS[v.i] if isinstance(v, _Leaf) else v for v in (kw.get("min"), kw.get("max")))
+    if lo is not None and hi is not None and np.any(np.asarray(lo) > np.asarray(hi)):
+        raise Untranslatable("bounds with min > max (unspecified in the standard)")
+
+
+#: the standard's FFTs that take complex input only (torch promotes real input)
+_COMPLEX_IN = ("fft.fft", "fft.ifft", "fft.fftn", "fft.ifftn", "fft.irfft", "fft.irfftn", "fft.hfft")
 
 
 def _squeeze(args: list, kw: dict) -> None:
@@ -297,7 +308,7 @@ TABLE: dict[str, Spec] = {
     "linalg.svdvals": Spec("linalg.svdvals"),
     "linalg.qr": Spec("linalg.qr", kw={"mode": "mode"}),
     "linalg.pinv": Spec("linalg.pinv", kw={"rtol": "rtol"}),
-    "linalg.matrix_power": Spec("linalg.matrix_power", pos=("n",)),
+    "linalg.matrix_power": Spec("linalg.matrix_power", pos=("*",)),
     "linalg.matrix_norm": Spec("linalg.matrix_norm", pos=("ord", "axis", "keepdims"),
                                kw={"ord": "ord", "dim": "axis", "keepdim": "keepdims"}, fix=_matrix_norm),
     "linalg.vector_norm": Spec("linalg.vector_norm", pos=("ord", "axis", "keepdims"),
@@ -308,7 +319,9 @@ TABLE: dict[str, Spec] = {
     "fft.ifftshift": Spec("fft.ifftshift", kw={"dim": "axes"}, fix=_axes("axes")),
 }
 
-#: the shapes of the sample being translated (read by a few ``fix`` functions)
+#: the floating tensors of the sample being translated and their shapes (read by a few ``fix``
+#: functions)
+_XS: list = []
 _SHAPES: list = []
 
 
@@ -384,6 +397,7 @@ def _translate(op: Any, spec: Spec, s: Any, out: Sample, hermitian: bool) -> Non
     if not tensors:
         raise Untranslatable("no tensor that requires a gradient")
     out.xs = [t.resolve_conj().resolve_neg().numpy().copy() for t in tensors]
+    _XS[:] = out.xs
     _SHAPES[:] = [x.shape for x in out.xs]
     std_args: list = [list(inp) if spec.seq else inp]
     rest = args
@@ -409,12 +423,15 @@ def _translate(op: Any, spec: Spec, s: Any, out: Sample, hermitian: bool) -> Non
     if not spec.seq and out.xs[0].ndim == 0 and ax not in (None, ()) and not isinstance(inp, list):
         raise Untranslatable(f"axis {ax} of a 0-d array (torch accepts 0 and -1 there)")
     std = getattr_path(spec.std)
+    promote = spec.std in _COMPLEX_IN and out.xs[0].dtype.kind == "f"
     pick, post = spec.out, spec.post
 
     def fn(xp: Any, *arrays: Any) -> Any:
         a = list(arrays)
         if hermitian:
             a[0] = a[0] + xp.conj(xp.matrix_transpose(a[0]))
+        if promote:  # torch promotes real input of these FFTs; the standard wants complex
+            a[0] = xp.astype(a[0], xp.complex128)
         res = std(xp)(*_fill(xp, std_args, a), **_fill(xp, std_kw, a))
         return post(xp, list(res)) if post is not None else res
 

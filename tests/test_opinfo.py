@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from ag_bridge.conformance import opinfo, opinfo_check, opinfo_report
 from ag_bridge.conformance.expectations import Expectations, Gap
-from ag_bridge.conformance.expectations import load as load_expectations
 
 import ag_bridge
 
@@ -124,7 +123,7 @@ def test_finite_differences_arbitrate(order):
 
 
 def _declared_torch_gaps() -> list:
-    gaps = load_expectations("torch").gaps
+    gaps = opinfo_check.expectations("torch").gaps
     return [g for g in gaps if g.op.startswith("opinfo.") and g.kind == "no-oracle"]
 
 
