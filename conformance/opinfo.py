@@ -164,6 +164,13 @@ def _squeeze(args: list, kw: dict) -> None:
         kw["axis"] = tuple(a for a in axes if shape[a] == 1)
 
 
+def _negative_axis(args: list, kw: dict) -> None:
+    """cross and vecdot: the standard takes a negative axis only (counted from the end of the
+    broadcast shape)."""
+    if isinstance(kw.get("axis"), int) and kw["axis"] >= 0:
+        kw["axis"] -= max(len(s) for s in _SHAPES)
+
+
 def _solve(args: list, kw: dict) -> None:
     a, b = _SHAPES[0], _SHAPES[1]
     if len(b) > 1 and len(b) == len(a) - 1:
@@ -294,8 +301,8 @@ TABLE: dict[str, Spec] = {
     "tensordot": Spec("tensordot", pos=("*", "axes"), kw={"dims": "axes"}, fix=_tensordot),
     "trace": Spec("linalg.trace"),
     "linalg.diagonal": Spec("linalg.diagonal", kw={"offset": "offset"}),
-    "linalg.cross": Spec("linalg.cross", pos=("*",), kw={"dim": "axis"}),
-    "linalg.vecdot": Spec("vecdot", pos=("*",), kw={"dim": "axis"}),
+    "linalg.cross": Spec("linalg.cross", pos=("*",), kw={"dim": "axis"}, fix=_negative_axis),
+    "linalg.vecdot": Spec("vecdot", pos=("*",), kw={"dim": "axis"}, fix=_negative_axis),
     "linalg.det": Spec("linalg.det"),
     "linalg.inv": Spec("linalg.inv"),
     "linalg.slogdet": Spec("linalg.slogdet"),

@@ -27,7 +27,7 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -258,10 +258,18 @@ def select(samples: list, per_entry: int | None) -> list:
     return out
 
 
-@lru_cache(maxsize=1)
-def all_samples() -> tuple:
-    """Every OpInfo sample of the entries in :data:`opinfo.TABLE`, both dtypes (cached)."""
-    return tuple(s for op in opinfo.entries() for d in opinfo.DTYPES for s in opinfo.samples(op, d))
+@cache
+def _samples_of(entry: str) -> tuple:
+    op = next(op for op in opinfo.entries() if opinfo.key(op) == entry)
+    return tuple(s for d in opinfo.DTYPES for s in opinfo.samples(op, d))
+
+
+def all_samples(entries: Any = None) -> tuple:
+    """Every OpInfo sample of the entries in :data:`opinfo.TABLE` (those for which
+    ``entries(entry, std)`` is true), both dtypes; generated once per entry."""
+    keys = [opinfo.key(op) for op in opinfo.entries()]
+    return tuple(s for k in keys if entries is None or entries(k, opinfo.TABLE[k].std)
+                 for s in _samples_of(k))
 
 
 def run(backend: Any, orders: tuple = (1, 2), per_entry: int | None = None, entries: Any = None,
@@ -272,8 +280,7 @@ def run(backend: Any, orders: tuple = (1, 2), per_entry: int | None = None, entr
     b = ag_bridge.load_backend(backend)
     exp = exp if exp is not None else expectations(b.name)
     torch_exp = expectations("torch")
-    chosen = [s for s in select(list(all_samples()), per_entry)
-              if entries is None or entries(s.entry, s.std)]
+    chosen = select(list(all_samples(entries)), per_entry)
     return [run_sample(s, b, order, exp, torch_exp) for order in orders for s in chosen
             if order == 1 or s.gradgrad]
 

@@ -1,7 +1,8 @@
 """PyTorch's OpInfo samples as conformance cases (conformance/opinfo*.py).
 
 The default run checks a deterministic subset on every installed backend
-(the first sample of each OpInfo entry and dtype, first and second order);
+(the first sample of each OpInfo entry and dtype, first and second order; on
+JAX, whose eager dispatch is slow, of a third of the entries);
 ``AG_BRIDGE_FULL_CONFORMANCE=1`` checks every sample. Without torch (or when
 its internal test module moved) the tests skip and say why.
 """
@@ -9,6 +10,7 @@ its internal test module moved) the tests skip and say why.
 from __future__ import annotations
 
 import os
+import zlib
 
 import numpy as np
 import pytest
@@ -153,8 +155,14 @@ def test_opinfo_samples_on_every_backend():
     _need_opinfo()
     per = None if FULL else 1
     results: dict = {"cells": [], "backends": {}}
-    backends = [ag_bridge.load_backend(b) for b in BACKENDS]
+    backends = [ag_bridge.load_backend(b) for b in BACKENDS if b != "jax"]
     opinfo_report.collect(results, backends, (1, 2), {b.name: per for b in backends})
+    if "jax" in BACKENDS:  # eager JAX costs ~0.2 s CPU a sample: a third of the entries by default
+        part: dict = {"cells": [], "backends": {}}
+        opinfo_report.collect(part, [ag_bridge.load_backend("jax")], (1, 2), {"jax": per},
+                              None if FULL else lambda entry, std: zlib.crc32(entry.encode()) % 3 == 0)
+        results["opinfo"]["totals"].update(part["opinfo"]["totals"])
+        results["opinfo"]["outcomes"] += part["opinfo"]["outcomes"]
     fails = opinfo_report.failing(results)
     assert not fails, "\n".join(f"{o['backend']} {o['sample']} {o['dtype']} order {o['order']}: "
                                 f"{o['message']}" for o in fails[:30])
