@@ -197,7 +197,8 @@ def run_sample(s: opinfo.Sample, b: Any, order: int, exp: Expectations,
             fwd = _forward(case, b, o.xs)
             ok, msg = _close(fwd, o.outs, 1e-9)
             if not ok:
-                return out("fail", f"forward differs from torch's ({msg}): translation or forward bug")
+                return _fail(out, declared, f"forward differs from torch's ({msg}): translation or "
+                                            "forward bug")
             got = gradients(case, b, o.xs, o.vs) if order == 1 else _hvp(case, b, o.xs, o.vs, o.ws)
     except NotImplementedError as e:
         return out("declared", f"not provided: {str(e).splitlines()[0]}")
