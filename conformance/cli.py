@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full", action="store_true",
                    help="every case on every backend (default: JAX runs the first case of each op "
                         "and every case that reaches its plugin's code)")
+    p.add_argument("--opinfo", action="store_true",
+                   help="also run PyTorch's OpInfo sample inputs translated to the standard (needs torch; "
+                        "JAX and Dask run the first 2 samples of each entry unless --full)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--report", action="append", default=[], metavar="PATH.html|.md|.json",
                    help="write a report (repeat for several formats)")
@@ -248,6 +251,23 @@ def _run(args: argparse.Namespace, specs: list[str], backends: list, cases: list
         info["seconds"] = round(info["seconds"], 1)
 
 
+def _run_opinfo(args: argparse.Namespace, backends: list, dtypes: tuple, results: dict) -> None:
+    """The OpInfo samples (:mod:`.opinfo_check`) on ``backends``, into ``results["opinfo"]``."""
+    from . import opinfo_report, policy
+
+    globs = [g.strip() for g in _split(args.ops) if g.strip()] or ["*"]
+
+    def wanted(entry: str, std: str) -> bool:
+        return any(fnmatch.fnmatchcase(n, g) for g in globs for n in (std, f"opinfo.{entry}"))
+
+    sampled = policy.sampled(args.full)
+    started = time.perf_counter()
+    opinfo_report.collect(results, backends, (1, 2)[:args.order],
+                          {b.name: 2 if b.name in sampled else None for b in backends}, wanted,
+                          tuple(d for d in dtypes if d in ("float64", "complex128")))
+    results["opinfo"]["seconds"] = round(time.perf_counter() - started, 1)
+
+
 def _print_matrix(results: dict, quiet: bool) -> None:
     from .report import _SHORT, _fmt_ratio
     from .results import SYMBOL, matrix, summary
@@ -282,6 +302,10 @@ def _print_matrix(results: dict, quiet: bool) -> None:
         print(f"{name:18s} {row['cases']:5d} {row['pass']:6d} {row['declared']:9d} "
               f"{row['not-provided']:13d} {row['fail']:5d} {info['seconds']:8.1f}"
               + ("  (sampled)" if info["sampled"] else ""))
+    from .opinfo_report import text
+
+    if text(results):
+        print(text(results))
     failing = [c for c in results["cells"] if c["status"] in ("fail", "xpass", "error")]
     for c in failing[:20]:
         print(f"FAIL {c['backend']} {c['case']} {c['dtype']} {c['check']}: {c['status']}: {c['message']}")
@@ -319,7 +343,9 @@ def _main(args: argparse.Namespace, argv: list) -> int:
         if args.jobs < 1:
             raise UsageError("--jobs must be at least 1")
         dtypes = _dtypes(args.dtype)
-        cases = _select(args.ops)
+        # with --opinfo, globs over "opinfo.<entry>" select OpInfo samples only
+        rec = ",".join(g for g in _split(args.ops) if not (args.opinfo and g.strip().startswith("opinfo.")))
+        cases = _select(rec) if rec.strip() else []
         import ag_bridge
 
         specs = args.backend or ag_bridge.available_backends()
@@ -341,6 +367,8 @@ def _main(args: argparse.Namespace, argv: list) -> int:
             {"dtypes": list(dtypes), "order": args.order, "full": args.full, "ops": args.ops,
              "jobs": args.jobs, "device": args.device})
         _run(args, specs, backends, cases, dtypes, results)
+        if args.opinfo:
+            _run_opinfo(args, backends, dtypes, results)
     _print_matrix(results, args.quiet)
     for p in args.report:
         try:
@@ -348,5 +376,7 @@ def _main(args: argparse.Namespace, argv: list) -> int:
         except OSError as e:
             raise UsageError(f"--report {p}: {e.strerror or e}") from None
         print(f"wrote {p}")
+    from .opinfo_report import failing as opinfo_failing
+
     failing = any(c["status"] in ("fail", "xpass", "error") for c in results["cells"])
-    return 1 if failing else 0
+    return 1 if failing or opinfo_failing(results) else 0

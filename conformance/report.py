@@ -10,6 +10,7 @@ import html
 import json
 from pathlib import Path
 
+from . import opinfo_report
 from .results import RANK, SYMBOL, dump, matrix, summary, write_atomic
 
 __all__ = ["markdown", "html_page", "render", "write", "FORMATS"]
@@ -60,7 +61,8 @@ def markdown(results: dict) -> str:
             out += ["| status | case | dtype | check | reason or error |", "|---|---|---|---|---|"]
             out += [f"| {s} | `{cs}` | {d} | {k} | {m.replace('|', '/')} |" for s, cs, d, k, m in notes]
             out.append("")
-    return "\n".join(out).rstrip() + "\n"
+    extra = opinfo_report.markdown(results)
+    return "\n".join(out).rstrip() + "\n" + ("\n" + extra if extra else "")
 
 
 _CSS = """
@@ -131,6 +133,7 @@ def html_page(results: dict) -> str:
             body.append(f"<tr class='row' data-op='{esc(name)} {esc(op)}' data-status='{worst}'>"
                         f"<td class='op'>{esc(op)}</td>{''.join(tds)}</tr>")
         body.append("</table>")
+    body.append(opinfo_report.html_table(results))
     cells_json = json.dumps(results["cells"], ensure_ascii=True).replace("</", "<\\/")
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>ag_bridge conformance</title><style>{_CSS}</style></head><body>"

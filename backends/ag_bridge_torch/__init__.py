@@ -8,7 +8,8 @@ translate them into a flip plus a positive-step slice. The namespace is
 array-api-compat's with two repairs: ``std`` accepts a float ``correction``
 (torch's takes integers), FFTs accept empty batches (MKL refuses them), and index
 arrays of every integer dtype work in ``take``, ``take_along_axis`` and keys (torch
-wants int64, and reads a uint8 key as a mask).
+wants int64, and reads a uint8 key as a mask), and ``linalg.vector_norm`` of a 0-d
+tensor over ``axis=()`` works (array-api-compat's raises).
 """
 
 from __future__ import annotations
@@ -84,6 +85,14 @@ def _roll(x: Any, /, shift: Any, *, axis: Any = None) -> Any:
     return _compat.roll(x, shift, axis=axis)
 
 
+def _vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:
+    # the norm over no axes is |x|; array-api-compat's writes it with out[:] = ..., which a
+    # 0-d tensor refuses
+    if axis == () and x.ndim == 0:
+        return torch.abs(x)
+    return _compat.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
+
+
 _module = derived_namespace  # shared helper: copies public names and the standard dunders
 
 
@@ -94,6 +103,9 @@ def _namespace() -> types.ModuleType:
     ns.__array_api_version__ = _compat.__array_api_version__
     ns.std = _std
     ns.take, ns.take_along_axis, ns.roll = _take, _take_along_axis, _roll
+    ns.linalg = _module("ag_bridge_torch.xp.linalg", _compat.linalg, "torch linalg (vector_norm of a "
+                        "0-d tensor over no axes works).")
+    ns.linalg.vector_norm = _vector_norm
     ns.fft = _module("ag_bridge_torch.xp.fft", _compat.fft, "torch FFTs (empty batches work).")
     for k in _FFT_1D + _FFT_ND:
         setattr(ns.fft, k, _fft(getattr(_compat.fft, k), k in _FFT_ND))
