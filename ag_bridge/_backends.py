@@ -164,16 +164,21 @@ class Backend:
     def repr(self, raw: Any) -> str:
         """MXNet-style text of a raw array (docs/semantics.md, "How arrays print").
 
-        NumPy's text of the values. On the NumPy backend that is all, except that
-        float32 (MXNet's default, what ``ag_bridge.np`` makes) omits its dtype as in
-        MXNet. Every other backend appends which library and dtype it holds:
+        NumPy's text of the values. On the NumPy backend that is NumPy's text with
+        MXNet's rule for the dtype: float32 (MXNet's default, what ``ag_bridge.np``
+        makes) omits it, and float64/complex128, which NumPy's text omits, show it:
+        ``array([0.33333333, 2.], dtype=float64)``. Every other backend appends
+        which library and dtype it holds:
         ``array([1., 2.], backend='torch', dtype=float32)``.
         """
         import numpy
 
         values = self.to_numpy(raw)
         if self.name == "numpy":
-            return repr(values).replace(", dtype=float32)", ")")
+            text = repr(values).replace(", dtype=float32)", ")")
+            if values.dtype in (numpy.float64, numpy.complex128) and values.size:
+                text = f"{text[:-1]}, dtype={values.dtype.name})"
+            return text
         dtype = getattr(raw.dtype, "name", None) or str(raw.dtype).rsplit(".", 1)[-1]
         tail = f", backend='{self.name}', dtype={dtype})"
         return "array(" + numpy.array2string(values, separator=", ", prefix="array(") + tail
