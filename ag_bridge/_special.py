@@ -9,15 +9,16 @@ Each function is, in this order:
 2. an exact composition: from the standard only (``STANDARD``: ``expit``,
    ``logit``, ``xlogy``, ``xlog1py``, ``entr``, ``rel_entr``, ``log_softmax``,
    ``logsumexp``), or from other special functions the library does have
-   (``DERIVED``: ``stdtr`` and ``betaincc`` from ``betainc``, ``chdtrc`` from
-   ``gammaincc``);
+   (``DERIVED``: ``betainc`` from ``gammaln`` by a continued fraction,
+   ``ag_bridge/_betainc.py``; ``stdtr`` and ``betaincc`` from ``betainc``,
+   ``chdtrc`` from ``gammaincc``);
 3. missing: calling it raises a NotImplementedError naming the function and
    the backend. ``erf``, ``erfc``, ``erfinv``, ``ndtr``, ``ndtri``,
    ``log_ndtr``, ``gammaln``, ``digamma`` (``psi``), ``polygamma``, ``i0``, ``i1``,
-   ``i0e``, ``i1e``, ``gammainc``, ``gammaincc`` and ``betainc`` have no
-   composition from the standard's functions that is exact to double
-   precision, so ag_bridge offers none: a library without special functions
-   (array-api-strict) lacks them.
+   ``i0e``, ``i1e``, ``gammainc`` and ``gammaincc`` have no composition from
+   the standard's functions that is exact to double precision, so ag_bridge
+   offers none: a library without special functions (array-api-strict) lacks
+   them, and ``betainc`` with them (its composition needs ``gammaln``).
 
 The recording namespace's ``special`` submodule records one node per call of
 these forwards; the VJPs are in ``ag_bridge/rules/special.py``.
@@ -147,6 +148,13 @@ def _from(needed: str) -> Callable:
     return wrap
 
 
+@_from("gammaln")
+def _betainc(xp: Any, gammaln: Callable) -> Callable:
+    from ._betainc import composed_betainc
+
+    return composed_betainc(xp, gammaln, _like)
+
+
 @_from("betainc")
 def _stdtr(xp: Any, betainc: Callable) -> Callable:
     def stdtr(df: Any, t: Any, /) -> Any:
@@ -173,7 +181,8 @@ def _chdtrc(xp: Any, gammaincc: Callable) -> Callable:
 
 
 #: exact compositions from special functions the library has
-DERIVED: dict[str, Callable] = {"stdtr": _stdtr, "betaincc": _betaincc, "chdtrc": _chdtrc}
+DERIVED: dict[str, Callable] = {"betainc": _betainc, "stdtr": _stdtr, "betaincc": _betaincc,
+                                "chdtrc": _chdtrc}
 
 
 # ---------------------------------------------------------------- the libraries' own functions
