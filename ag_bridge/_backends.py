@@ -1,7 +1,8 @@
 """The backend interface: what the engine asks of one array library.
 
 Every default here uses the standard only, through the fallbacks of
-:mod:`ag_bridge._portable` chosen by the capabilities probed once per library
+:mod:`ag_bridge._portable_keys` and :mod:`ag_bridge._portable_scatter`, chosen by
+the capabilities :mod:`ag_bridge._portable` probes once per library
 (``backend.caps``), so a backend built from any namespace works
 (:mod:`ag_bridge._generic`). A plugin (first-party ones live in ``backends/``)
 subclasses :class:`Backend` and overrides only where its library differs: fast
@@ -16,7 +17,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from . import _portable
+from . import _portable, _portable_keys, _portable_scatter
 from ._state import selection
 
 __all__ = ["Backend"]
@@ -192,13 +193,13 @@ class Backend:
         indexing is not NumPy's (``caps``)."""
         caps = self.caps
         if not caps.negative_steps:
-            axes, key = _portable.flip_key(tuple(raw.shape), key, self._is_bool_index)
+            axes, key = _portable_keys.flip_key(tuple(raw.shape), key, self._is_bool_index)
             if axes:
                 raw = self.xp.flip(raw, axis=axes)
-        if not caps.implicit_axes and _portable.is_basic(key):
-            key = _portable.complete(key)
-        elif caps.index_arrays != "numpy" and not _portable.is_basic(key):
-            out = _portable.flat_getitem(self.xp, raw, key, self.array_types, self.device(raw), caps)
+        if not caps.implicit_axes and _portable_keys.is_basic(key):
+            key = _portable_keys.complete(key)
+        elif caps.index_arrays != "numpy" and not _portable_keys.is_basic(key):
+            out = _portable_keys.flat_getitem(self.xp, raw, key, self.array_types, self.device(raw), caps)
             if out is not None:
                 return out
         return raw[key]
@@ -209,7 +210,7 @@ class Backend:
     def setitem(self, raw: Any, key: Any, value: Any) -> Any:
         """``raw[key] = value`` in place on an array nothing else refers to
         (see :meth:`exclusive`); returns the array now holding the result."""
-        if not (self.mutable and _portable.is_basic(key)):
+        if not (self.mutable and _portable_keys.is_basic(key)):
             return self.index_set(raw, key, value)
         raw[key] = value
         return raw
@@ -260,13 +261,13 @@ class Backend:
 
     def index_set(self, a: Any, key: Any, v: Any) -> Any:
         """``a`` with ``a[key] = v``, as a new array (``a`` is not changed); portable
-        fallback :func:`ag_bridge._portable.index_set` (no integer-array ``__setitem__``)."""
-        return _portable.index_set(self, a, key, v)
+        fallback :func:`ag_bridge._portable_scatter.index_set` (no integer-array ``__setitem__``)."""
+        return _portable_scatter.index_set(self, a, key, v)
 
     def index_add(self, a: Any, key: Any, v: Any) -> Any:
         """``a`` plus ``v`` scattered at ``key``; duplicate indices accumulate. Portable
-        fallback :func:`ag_bridge._portable.index_add`; plugins use the library's scatter-add."""
-        return _portable.index_add(self, a, key, v)
+        fallback :func:`ag_bridge._portable_scatter.index_add`; plugins use the library's scatter-add."""
+        return _portable_scatter.index_add(self, a, key, v)
 
     # -- the library's own autodiff (conformance oracle) ---------------------------
     def native_vjp(self, fn: Callable, args: tuple, cotangent: Any) -> tuple | None:

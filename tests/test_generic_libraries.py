@@ -192,7 +192,7 @@ def test_portable_scatter_add_matches_bincount(blocked, monkeypatch):
     """Both fallbacks (sorted segment sums; one-hot blocks) give NumPy's ``bincount``."""
     import array_api_strict as xp
 
-    from ag_bridge import _portable
+    from ag_bridge import _portable_scatter as _portable
 
     rng = numpy.random.default_rng(0)
     ids = rng.integers(0, 37, 500)
@@ -205,6 +205,17 @@ def test_portable_scatter_add_matches_bincount(blocked, monkeypatch):
         monkeypatch.setattr(_portable, "BLOCK", 64 * 500)  # several blocks
     got = _portable.scatter_add(xp, xp.asarray(ids), xp.asarray(vals), 40, caps=caps)
     numpy.testing.assert_allclose(numpy.asarray(got), numpy.bincount(ids, vals, minlength=40), rtol=1e-12)
+
+
+def test_portable_fallbacks_split_by_job_stay_importable_from_the_contract():
+    # _portable.py (the probe) names the fallbacks that moved to _portable_keys/_portable_scatter
+    from ag_bridge import _portable, _portable_keys, _portable_scatter
+
+    for name, where in _portable._MOVED.items():
+        assert getattr(_portable, name) is getattr({"_portable_keys": _portable_keys,
+                                                    "_portable_scatter": _portable_scatter}[where], name)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _portable.nope  # noqa: B018
 
 
 @pytest.mark.parametrize("lib", FAST)

@@ -39,7 +39,7 @@ from dask.base import tokenize
 from ag_bridge import Backend as _Backend
 from ag_bridge._keys import per_axis_key
 from ag_bridge._patch import derived_namespace
-from ag_bridge._portable import fft_axes
+from ag_bridge._portable_keys import fft_axes
 
 __all__ = ["Backend"]
 
