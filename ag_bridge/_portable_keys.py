@@ -74,17 +74,19 @@ def flip_key(shape: tuple, key: Any, is_bool: Any) -> tuple[tuple, Any]:
     return tuple(axes), tuple(out)
 
 
-def gather(xp: Any, flat: Any, ids: Any, n: int, caps: Any = None, device: Any = None) -> Any:
-    """``flat[ids]`` of a 1-D array of length ``n``: ``take``, or a one-hot contraction where
-    the library's ``take`` is wrong (``caps.take``)."""
+def gather(xp: Any, a: Any, ids: Any, n: int, caps: Any = None, device: Any = None) -> Any:
+    """``a[..., ids]`` along ``a``'s last axis (length ``n``; ``ids`` 1-D, in range):
+    ``take``, or where the library's ``take`` is wrong (``caps.take``) a selection by
+    ``where`` and a sum over a one-hot mask (exact, also for inf and NaN; memory
+    O(len(ids) * n) per leading element)."""
     if caps is None or caps.take:
-        return xp.take(flat, ids)
+        return xp.take(a, ids, axis=-1)
     cols = xp.reshape(arange(xp, n, device, dtype=ids.dtype, caps=caps), (1, -1))
-    dtype = flat.dtype
-    if xp.isdtype(dtype, "bool"):
-        return gather(xp, xp.astype(flat, xp.int8), ids, n, caps, device) != 0
-    onehot = xp.astype(xp.reshape(ids, (-1, 1)) == cols, dtype)
-    return xp.tensordot(onehot, flat, axes=([1], [0]))
+    sel = xp.reshape(ids, (-1, 1)) == cols  # (m, n)
+    spread = xp.expand_dims(a, axis=-2)  # (..., 1, n)
+    if xp.isdtype(a.dtype, "bool"):
+        return xp.any(sel & spread, axis=-1)
+    return xp.sum(xp.where(sel, spread, xp.zeros_like(spread)), axis=-1, dtype=a.dtype)
 
 
 def flat_getitem(xp: Any, a: Any, key: Any, array_types: tuple, device: Any,

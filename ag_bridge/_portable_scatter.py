@@ -46,8 +46,9 @@ def scatter_add(xp: Any, ids: Any, vals: Any, n: int, device: Any = None, caps: 
 
     With sorting: a segmented inclusive scan over the sorted values (log2(m)
     shifted adds, each only within a run of equal ids, so no cancellation across
-    runs), then the last element of each run. Without: one-hot contractions over
-    blocks of the output (memory bounded by :data:`BLOCK`, time O(m*n)).
+    runs), then the last element of each run. Without: sums of ``where`` over a
+    one-hot mask, in blocks of the output (memory bounded by :data:`BLOCK`, time
+    O(m*n); a non-finite value stays in its own slot, as it would not in a product).
     """
     m = ids.shape[0]
     if m == 0 or n == 0:
@@ -64,12 +65,13 @@ def scatter_add(xp: Any, ids: Any, vals: Any, n: int, device: Any = None, caps: 
         last = xp.take(acc, xp.clip(end - 1, 0, m - 1))
         return xp.where(hit, last, xp.zeros_like(last))
     col = xp.reshape(ids, (-1, 1))
+    zero = xp.zeros((1, 1), dtype=vals.dtype, device=device)
     parts = []
     for lo in _blocks(n, m):
         hi = min(n, lo + max(1, BLOCK // max(m, 1)))
         bins = xp.reshape(arange(xp, hi - lo, device, dtype=ids.dtype, caps=caps) + lo, (1, -1))
-        onehot = xp.astype(col == bins, vals.dtype)
-        parts.append(xp.tensordot(vals, onehot, axes=([0], [0])))
+        spread = xp.where(col == bins, xp.reshape(vals, (-1, 1)), zero)  # exact with inf/NaN
+        parts.append(xp.sum(spread, axis=0, dtype=vals.dtype))
     return parts[0] if len(parts) == 1 else xp.concat(parts)
 
 
