@@ -284,6 +284,39 @@ def test_masked_mean_sends_one_over_the_unmasked_count():
     numpy.testing.assert_array_equal(numpy.asarray(g.mask), mask)
 
 
+@marray_only
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize(("axis", "correction"), [(None, 0.0), (1, 1.0), (0, 0.0)])
+def test_masked_var_and_std_differentiate_over_the_unmasked_elements(name, axis, correction):
+    # the oracle: numpy.ma's var/std of the same data, by central differences in each
+    # unmasked element (independent of ag_bridge and of marray)
+    import marray
+
+    mxp = marray.numpy
+    data = numpy.array([[1.0, 2.0, 4.0, 7.5, 11.0], [3.0, 1.0, 0.5, 2.0, 5.0], [2.0, 6.0, 1.0, 4.0, 3.0]])
+    mask = numpy.array([[False, True, False, False, True], [False, False, True, False, False],
+                        [True, False, False, False, False]])
+
+    def ref(d):
+        return float(numpy.sum(getattr(numpy.ma.masked_array(d, mask), name)(axis=axis, ddof=correction)))
+
+    x = ag_bridge.asarray(mxp.asarray(data, mask=mask))
+    x.attach_grad()
+    with autograd.record():
+        y = getattr(x.__array_namespace__(), name)(x, axis=axis, correction=correction)
+        total = y.sum()
+    total.backward()
+    assert abs(float(total) - ref(data)) < 1e-12
+    g = ag_bridge.unwrap(x.grad)
+    numpy.testing.assert_array_equal(numpy.asarray(g.mask), mask)  # the leaf's mask
+    fd = numpy.zeros_like(data)
+    for i, j in zip(*numpy.nonzero(~mask)):
+        e = numpy.zeros_like(data)
+        e[i, j] = 1e-6
+        fd[i, j] = (ref(data + e) - ref(data - e)) / 2e-6
+    numpy.testing.assert_allclose(numpy.asarray(g.data)[~mask], fd[~mask], rtol=1e-7, atol=1e-9)
+
+
 # -- sparse (pydata COO) --------------------------------------------------------------------
 
 @pytest.mark.skipif("sparse" not in LIBS, reason="sparse is not installed")
