@@ -324,19 +324,12 @@ class Backend:
             ns._getitem = self.getitem
             ns._like = self.like
             if not hasattr(ns, "arange"):  # sparse has none; the indexing rules count with it
-                ns.arange = self._portable_arange
+                ns.arange = _portable.standard_arange(self.xp)
             from ._extras import extend_raw
 
             extend_raw(ns, self)  # the special submodule and the NumPy extras, on raw arrays
             self._rule_xp = ns
         return self._rule_xp
-
-    def _portable_arange(self, start: int, /, stop: int | None = None, step: int = 1, *,
-                         dtype: Any = None, device: Any = None) -> Any:
-        """The standard's ``arange`` for a library without one (from a Python range)."""
-        r = range(start) if stop is None else range(start, stop, step)
-        kw = {k: v for k, v in (("dtype", dtype), ("device", device)) if v is not None}
-        return self.xp.asarray(list(r), **kw)
 
     def __repr__(self) -> str:
         return f"<ag_bridge backend {self.name!r}>"

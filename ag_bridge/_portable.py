@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
-__all__ = ["Capabilities", "probe", "arange"]
+__all__ = ["Capabilities", "probe", "arange", "standard_arange"]
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,17 @@ def arange(xp: Any, n: int, device: Any = None, dtype: Any = None, caps: Any = N
     if caps is None or caps.arange:
         return xp.arange(n, **kw)
     return xp.asarray(list(range(n)), **kw)
+
+
+def standard_arange(xp: Any) -> Any:
+    """The standard's ``arange(start, /, stop=None, step=1, *, dtype, device)`` for a
+    library without one (sparse), from a Python range."""
+    def arange(start: int, /, stop: int | None = None, step: int = 1, *, dtype: Any = None,
+               device: Any = None) -> Any:
+        r = range(start) if stop is None else range(start, stop, step)
+        kw = {k: v for k, v in (("dtype", dtype), ("device", device)) if v is not None}
+        return xp.asarray(list(r), **kw)
+    return arange
 
 
 #: the fallbacks' names, still importable from here (they moved by job)
