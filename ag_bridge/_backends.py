@@ -1,7 +1,8 @@
 """The backend interface: what the engine asks of one array library.
 
 Every default here uses the standard only, through the fallbacks of
-:mod:`ag_bridge._portable` chosen by the capabilities probed once per library
+:mod:`ag_bridge._portable_keys` and :mod:`ag_bridge._portable_scatter`, chosen by
+the capabilities :mod:`ag_bridge._portable` probes once per library
 (``backend.caps``), so a backend built from any namespace works
 (:mod:`ag_bridge._generic`). A plugin (first-party ones live in ``backends/``)
 subclasses :class:`Backend` and overrides only where its library differs: fast
@@ -16,7 +17,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from . import _portable
+from . import _portable, _portable_keys, _portable_scatter
 from ._state import selection
 
 __all__ = ["Backend"]
@@ -164,16 +165,21 @@ class Backend:
     def repr(self, raw: Any) -> str:
         """MXNet-style text of a raw array (docs/semantics.md, "How arrays print").
 
-        NumPy's text of the values. On the NumPy backend that is all, except that
-        float32 (MXNet's default, what ``ag_bridge.np`` makes) omits its dtype as in
-        MXNet. Every other backend appends which library and dtype it holds:
+        NumPy's text of the values. On the NumPy backend that is NumPy's text with
+        MXNet's rule for the dtype: float32 (MXNet's default, what ``ag_bridge.np``
+        makes) omits it, and float64/complex128, which NumPy's text omits, show it:
+        ``array([0.33333333, 2.], dtype=float64)``. Every other backend appends
+        which library and dtype it holds:
         ``array([1., 2.], backend='torch', dtype=float32)``.
         """
         import numpy
 
         values = self.to_numpy(raw)
         if self.name == "numpy":
-            return repr(values).replace(", dtype=float32)", ")")
+            text = repr(values).replace(", dtype=float32)", ")")
+            if values.dtype in (numpy.float64, numpy.complex128) and values.size:
+                text = f"{text[:-1]}, dtype={values.dtype.name})"
+            return text
         dtype = getattr(raw.dtype, "name", None) or str(raw.dtype).rsplit(".", 1)[-1]
         tail = f", backend='{self.name}', dtype={dtype})"
         return "array(" + numpy.array2string(values, separator=", ", prefix="array(") + tail
@@ -187,13 +193,13 @@ class Backend:
         indexing is not NumPy's (``caps``)."""
         caps = self.caps
         if not caps.negative_steps:
-            axes, key = _portable.flip_key(tuple(raw.shape), key, self._is_bool_index)
+            axes, key = _portable_keys.flip_key(tuple(raw.shape), key, self._is_bool_index)
             if axes:
                 raw = self.xp.flip(raw, axis=axes)
-        if not caps.implicit_axes and _portable.is_basic(key):
-            key = _portable.complete(key)
-        elif caps.index_arrays != "numpy" and not _portable.is_basic(key):
-            out = _portable.flat_getitem(self.xp, raw, key, self.array_types, self.device(raw), caps)
+        if not caps.implicit_axes and _portable_keys.is_basic(key):
+            key = _portable_keys.complete(key)
+        elif caps.index_arrays != "numpy" and not _portable_keys.is_basic(key):
+            out = _portable_keys.flat_getitem(self.xp, raw, key, self.array_types, self.device(raw), caps)
             if out is not None:
                 return out
         return raw[key]
@@ -204,7 +210,7 @@ class Backend:
     def setitem(self, raw: Any, key: Any, value: Any) -> Any:
         """``raw[key] = value`` in place on an array nothing else refers to
         (see :meth:`exclusive`); returns the array now holding the result."""
-        if not (self.mutable and _portable.is_basic(key)):
+        if not (self.mutable and _portable_keys.is_basic(key)):
             return self.index_set(raw, key, value)
         raw[key] = value
         return raw
@@ -255,13 +261,13 @@ class Backend:
 
     def index_set(self, a: Any, key: Any, v: Any) -> Any:
         """``a`` with ``a[key] = v``, as a new array (``a`` is not changed); portable
-        fallback :func:`ag_bridge._portable.index_set` (no integer-array ``__setitem__``)."""
-        return _portable.index_set(self, a, key, v)
+        fallback :func:`ag_bridge._portable_scatter.index_set` (no integer-array ``__setitem__``)."""
+        return _portable_scatter.index_set(self, a, key, v)
 
     def index_add(self, a: Any, key: Any, v: Any) -> Any:
         """``a`` plus ``v`` scattered at ``key``; duplicate indices accumulate. Portable
-        fallback :func:`ag_bridge._portable.index_add`; plugins use the library's scatter-add."""
-        return _portable.index_add(self, a, key, v)
+        fallback :func:`ag_bridge._portable_scatter.index_add`; plugins use the library's scatter-add."""
+        return _portable_scatter.index_add(self, a, key, v)
 
     # -- the library's own autodiff (conformance oracle) ---------------------------
     def native_vjp(self, fn: Callable, args: tuple, cotangent: Any) -> tuple | None:
@@ -317,6 +323,8 @@ class Backend:
             ns._index_set = self.index_set
             ns._getitem = self.getitem
             ns._like = self.like
+            if not hasattr(ns, "arange"):  # sparse has none; the indexing rules count with it
+                ns.arange = _portable.standard_arange(self.xp)
             from ._extras import extend_raw
 
             extend_raw(ns, self)  # the special submodule and the NumPy extras, on raw arrays

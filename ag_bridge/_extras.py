@@ -268,6 +268,19 @@ def _axes(axis: Any, nd: int) -> tuple:
     return tuple(a % nd for a in ((axis,) if isinstance(axis, int) else axis))
 
 
+def _quantile_slices(xp: Any, x: Any, q: Any, axis: Any, method: str, op: str) -> tuple:
+    """What (nan)quantile share: the checked method, ``q`` as a NumPy constant, the
+    reduced axes, and ``x`` with the kept axes first and the reduced ones flattened last."""
+    if method not in _METHODS:
+        raise NotImplementedError(f"{op}(): method {method!r} is not offered by ag_bridge "
+                                  f"({', '.join(_METHODS)} are)")
+    nd = x.ndim
+    axes = _axes(axis, nd)
+    keep = [i for i in range(nd) if i not in axes]
+    y = xp.permute_dims(x, tuple(keep) + axes) if nd else xp.reshape(x, (1,))
+    return _constant_q(q), axes, xp.reshape(y, tuple(x.shape[i] for i in keep) + (-1,))
+
+
 def quantile(xp: Any, x: Any, /, q: Any, axis: Any = None, method: str = "linear",
              keepdims: bool = False) -> Any:
     """NumPy's ``quantile`` (methods linear, lower, higher, midpoint, nearest): a sort
@@ -275,15 +288,8 @@ def quantile(xp: Any, x: Any, /, q: Any, axis: Any = None, method: str = "linear
     gives NaN. ``q`` is a constant (number, sequence or array)."""
     import numpy
 
-    if method not in _METHODS:
-        raise NotImplementedError(f"quantile(): method {method!r} is not offered by ag_bridge "
-                                  f"({', '.join(_METHODS)} are)")
-    qn = _constant_q(q)
+    qn, axes, y = _quantile_slices(xp, x, q, axis, method, "quantile")
     nd = x.ndim
-    axes = _axes(axis, nd)
-    keep = [i for i in range(nd) if i not in axes]
-    y = xp.permute_dims(x, tuple(keep) + axes) if nd else xp.reshape(x, (1,))
-    y = xp.reshape(y, tuple(x.shape[i] for i in keep) + (-1,))
     n = y.shape[-1]
     s = xp.sort(y, axis=-1)
     pos = qn.reshape(-1) * (n - 1)
@@ -362,15 +368,8 @@ def nanquantile(xp: Any, x: Any, /, q: Any, axis: Any = None, method: str = "lin
                 keepdims: bool = False) -> Any:
     """NumPy's ``nanquantile``: :func:`quantile` of the non-NaN values of each slice
     (NaN where a slice has none); NaNs get a zero gradient."""
-    if method not in _METHODS:
-        raise NotImplementedError(f"nanquantile(): method {method!r} is not offered by ag_bridge "
-                                  f"({', '.join(_METHODS)} are)")
-    qn = _constant_q(q)
+    qn, axes, y = _quantile_slices(xp, x, q, axis, method, "nanquantile")
     nd = x.ndim
-    axes = _axes(axis, nd)
-    keep = [i for i in range(nd) if i not in axes]
-    y = xp.permute_dims(x, tuple(keep) + axes) if nd else xp.reshape(x, (1,))
-    y = xp.reshape(y, tuple(x.shape[i] for i in keep) + (-1,))
     nan = xp.isnan(y)
     s = xp.sort(xp.where(nan, xp.full_like(y, math.inf), y), axis=-1)  # NaNs last
     count = xp.sum(xp.astype(~nan, y.dtype), axis=-1, keepdims=True)

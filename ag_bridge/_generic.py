@@ -39,6 +39,9 @@ class GenericBackend(Backend):
         super().__init__()
         self.device_default = None
         self._lazy = hasattr(self.array_types[0], "compute")
+        self.library_xp = xp  # the library's own namespace (self.xp may be a repaired copy)
+        if "take" in self.caps.functions and not self.caps.take:
+            self.xp = _with_portable_take(xp, self)
 
     def is_array(self, obj: Any) -> bool:
         """An array of this library: its class, or any object whose namespace is ours."""
@@ -48,7 +51,7 @@ class GenericBackend(Backend):
         if ns is None or isinstance(obj, type):
             return False
         try:
-            return ns() is self.xp
+            return ns() is self.library_xp
         except Exception:
             return False
 
@@ -87,6 +90,30 @@ class GenericBackend(Backend):
 
     def __repr__(self) -> str:
         return f"<ag_bridge generic backend {self.name!r} over {getattr(self.xp, '__name__', self.xp)}>"
+
+
+def _with_portable_take(xp: Any, backend: GenericBackend) -> Any:
+    """A copy of ``xp`` whose ``take`` is the portable gather: the probe found the
+    library's own ``take`` wrong (cubed 0.27 returns its input unchanged when the index
+    is as long as the axis), and a wrong number is worse than a slower one."""
+    from ._patch import derived_namespace
+    from ._portable_keys import gather
+
+    fixed = derived_namespace(f"ag_bridge.generic.{backend.name}", xp,
+                              f"{getattr(xp, '__name__', xp)} with a portable take()")
+
+    def take(x: Any, indices: Any, /, *, axis: int | None = None) -> Any:
+        if axis is None:
+            if x.ndim != 1:
+                raise ValueError(f"take(): axis is required for a {x.ndim}-d array (the standard)")
+            axis = 0
+        n = x.shape[axis]
+        ids = xp.where(indices < 0, indices + n, indices)
+        out = gather(xp, xp.moveaxis(x, axis, -1), ids, n, backend.caps, backend.device(x))
+        return xp.moveaxis(out, -1, axis)
+
+    fixed.take = take
+    return fixed
 
 
 def generic_backend(xp: Any) -> GenericBackend:

@@ -9,15 +9,16 @@ Each function is, in this order:
 2. an exact composition: from the standard only (``STANDARD``: ``expit``,
    ``logit``, ``xlogy``, ``xlog1py``, ``entr``, ``rel_entr``, ``log_softmax``,
    ``logsumexp``), or from other special functions the library does have
-   (``DERIVED``: ``stdtr`` and ``betaincc`` from ``betainc``, ``chdtrc`` from
-   ``gammaincc``);
+   (``DERIVED``: ``betainc`` from ``gammaln`` by a continued fraction,
+   ``ag_bridge/_betainc.py``; ``stdtr`` and ``betaincc`` from ``betainc``,
+   ``chdtrc`` from ``gammaincc``);
 3. missing: calling it raises a NotImplementedError naming the function and
    the backend. ``erf``, ``erfc``, ``erfinv``, ``ndtr``, ``ndtri``,
    ``log_ndtr``, ``gammaln``, ``digamma`` (``psi``), ``polygamma``, ``i0``, ``i1``,
-   ``i0e``, ``i1e``, ``gammainc``, ``gammaincc`` and ``betainc`` have no
-   composition from the standard's functions that is exact to double
-   precision, so ag_bridge offers none: a library without special functions
-   (array-api-strict) lacks them.
+   ``i0e``, ``i1e``, ``gammainc`` and ``gammaincc`` have no composition from
+   the standard's functions that is exact to double precision, so ag_bridge
+   offers none: a library without special functions (array-api-strict) lacks
+   them, and ``betainc`` with them (its composition needs ``gammaln``).
 
 The recording namespace's ``special`` submodule records one node per call of
 these forwards; the VJPs are in ``ag_bridge/rules/special.py``.
@@ -136,11 +137,26 @@ STANDARD: dict[str, Callable] = {
 
 
 # ---------------------------------------------------------------- compositions from other special functions
-def _stdtr(xp: Any, sp: Any) -> Callable | None:
-    betainc = sp.get("betainc")
-    if betainc is None:
-        return None
+def _from(needed: str) -> Callable:
+    """Decorate ``build(xp, f)`` into a ``DERIVED`` entry ``(xp, sp) -> function | None``:
+    None when the library lacks the special function ``needed``, else ``build(xp, f)``."""
+    def wrap(build: Callable) -> Callable:
+        def derive(xp: Any, sp: Any) -> Callable | None:
+            f = sp.get(needed)
+            return None if f is None else build(xp, f)
+        return derive
+    return wrap
 
+
+@_from("gammaln")
+def _betainc(xp: Any, gammaln: Callable) -> Callable:
+    from ._betainc import composed_betainc
+
+    return composed_betainc(xp, gammaln, _like)
+
+
+@_from("betainc")
+def _stdtr(xp: Any, betainc: Callable) -> Callable:
     def stdtr(df: Any, t: Any, /) -> Any:
         df, t = _pair(xp, df, t)
         tail = betainc(df / 2, 0.5 * xp.ones_like(t), df / (t * t + df)) / 2  # P(|T| > |t|) / 2
@@ -148,21 +164,15 @@ def _stdtr(xp: Any, sp: Any) -> Callable | None:
     return stdtr
 
 
-def _betaincc(xp: Any, sp: Any) -> Callable | None:
-    betainc = sp.get("betainc")
-    if betainc is None:
-        return None
-
+@_from("betainc")
+def _betaincc(xp: Any, betainc: Callable) -> Callable:
     def betaincc(a: Any, b: Any, x: Any, /) -> Any:
         return betainc(b, a, 1 - x)  # I_x(a, b) + I_{1-x}(b, a) = 1
     return betaincc
 
 
-def _chdtrc(xp: Any, sp: Any) -> Callable | None:
-    gammaincc = sp.get("gammaincc")
-    if gammaincc is None:
-        return None
-
+@_from("gammaincc")
+def _chdtrc(xp: Any, gammaincc: Callable) -> Callable:
     def chdtrc(v: Any, x: Any, /) -> Any:
         v, x = _pair(xp, v, x)
         pos = x > 0
@@ -171,7 +181,8 @@ def _chdtrc(xp: Any, sp: Any) -> Callable | None:
 
 
 #: exact compositions from special functions the library has
-DERIVED: dict[str, Callable] = {"stdtr": _stdtr, "betaincc": _betaincc, "chdtrc": _chdtrc}
+DERIVED: dict[str, Callable] = {"betainc": _betainc, "stdtr": _stdtr, "betaincc": _betaincc,
+                                "chdtrc": _chdtrc}
 
 
 # ---------------------------------------------------------------- the libraries' own functions
@@ -186,15 +197,24 @@ def _scipy(name: str) -> Callable | None:
         import scipy.special as ss
     except ImportError:
         return None
+    shim = _reductions(name, lambda x, axis, keep: ss.logsumexp(x, axis=axis, keepdims=keep),
+                       lambda x, axis: ss.log_softmax(x, axis=axis))
+    return shim or getattr(ss, name, None)
+
+
+def _reductions(name: str, logsumexp: Callable, log_softmax: Callable) -> Callable | None:
+    """SciPy's signatures of ``logsumexp``/``log_softmax`` over a library's
+    ``logsumexp(x, axis, keepdims)``/``log_softmax(x, axis)``; None for another name."""
     if name == "logsumexp":
-        def logsumexp(x: Any, /, axis: Any = None, keepdims: bool = False) -> Any:
-            return ss.logsumexp(x, axis=axis, keepdims=keepdims)
-        return logsumexp
-    if name == "log_softmax":
-        def log_softmax(x: Any, /, axis: Any = None) -> Any:
-            return ss.log_softmax(x, axis=axis)
-        return log_softmax
-    return getattr(ss, name, None)
+        def shim(x: Any, /, axis: Any = None, keepdims: bool = False) -> Any:
+            return logsumexp(x, axis, keepdims)
+    elif name == "log_softmax":
+        def shim(x: Any, /, axis: Any = None) -> Any:  # type: ignore[misc]
+            return log_softmax(x, axis)
+    else:
+        return None
+    shim.__name__ = name
+    return shim
 
 
 def _dask(name: str) -> Callable | None:
@@ -249,19 +269,14 @@ def _torch(name: str) -> Callable | None:
 
 
 def _jax(name: str) -> Callable | None:
+    import jax.nn
     import jax.numpy as jnp
     import jax.scipy.special as js
 
-    if name == "logsumexp":
-        def logsumexp(x: Any, /, axis: Any = None, keepdims: bool = False) -> Any:
-            return js.logsumexp(x, axis=axis, keepdims=keepdims)
-        return logsumexp
-    if name == "log_softmax":
-        import jax.nn
-
-        def log_softmax(x: Any, /, axis: Any = None) -> Any:
-            return jax.nn.log_softmax(x, axis=_axes(x, axis))
-        return log_softmax
+    shim = _reductions(name, lambda x, axis, keep: js.logsumexp(x, axis=axis, keepdims=keep),
+                       lambda x, axis: jax.nn.log_softmax(x, axis=_axes(x, axis)))
+    if shim is not None:
+        return shim
     if name == "polygamma":
         def polygamma(n: Any, x: Any, /) -> Any:
             return js.polygamma(jnp.asarray(n, dtype=jnp.int32), x)

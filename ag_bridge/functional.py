@@ -21,7 +21,7 @@ wrapped with :func:`ag_bridge.asarray`); results are ag_bridge Arrays
 >>> xp = ag_bridge.namespace("numpy")
 >>> f = lambda x: xp.sum(x ** 3)
 >>> ag_bridge.grad(f)(ag_bridge.asarray([1.0, 2.0]))
-array([ 3., 12.])
+array([ 3., 12.], dtype=float64)
 """
 
 from __future__ import annotations
@@ -130,9 +130,9 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
     >>> v, (gw, gx) = ag_bridge.value_and_grad(f, argnums=(0, 1))(
     ...     ag_bridge.asarray([1.0, 2.0]), ag_bridge.asarray([3.0, 1.0]))
     >>> v
-    array(13.)
+    array(13., dtype=float64)
     >>> gw, gx                       # 2 w x^2, 2 x w^2
-    (array([18.,  4.]), array([6., 8.]))
+    (array([18.,  4.], dtype=float64), array([6., 8.], dtype=float64))
     """
     who = "value_and_grad()"
 
@@ -168,9 +168,9 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -
     >>> xp = ag_bridge.namespace("numpy")
     >>> df = ag_bridge.grad(lambda x: xp.sum(xp.sin(x)))
     >>> df(ag_bridge.asarray([0.0, 3.141592653589793]))     # cos(x)
-    array([ 1., -1.])
+    array([ 1., -1.], dtype=float64)
     >>> ag_bridge.grad(ag_bridge.grad(lambda x: x ** 3))(2.0)   # 6 x
-    array(12.)
+    array(12., dtype=float64)
     """
     vg = value_and_grad(f, argnums, has_aux)
 
@@ -196,9 +196,9 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     >>> xp = ag_bridge.namespace("numpy")
     >>> out, vjp_fn = ag_bridge.vjp(lambda x: x * x, ag_bridge.asarray([1.0, 2.0, 3.0]))
     >>> out
-    array([1., 4., 9.])
+    array([1., 4., 9.], dtype=float64)
     >>> vjp_fn(ag_bridge.asarray([1.0, 0.0, 10.0]))      # cotangent * 2x
-    (array([ 2.,  0., 60.]),)
+    (array([ 2.,  0., 60.], dtype=float64),)
     """
     return _vjp(f, primals, has_aux, autograd.is_recording(), "vjp()")
 
@@ -239,7 +239,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
     >>> out, tan = ag_bridge.jvp(f, (ag_bridge.asarray([2.0]), ag_bridge.asarray([0.0])),
     ...                          (ag_bridge.asarray([1.0]), ag_bridge.asarray([1.0])))
     >>> tan                          # sin(y) * 1 + x cos(y) * 1
-    array([2.])
+    array([2.], dtype=float64)
     """
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
@@ -275,7 +275,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     >>> xp = ag_bridge.namespace("numpy")
     >>> ag_bridge.jacobian(lambda x: x[:2] * x[1:])(ag_bridge.asarray([1.0, 2.0, 3.0]))
     array([[2., 1., 0.],
-           [0., 3., 2.]])
+           [0., 3., 2.]], dtype=float64)
     """
     who = "jacobian()"
 
@@ -325,6 +325,6 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     >>> f = lambda x: x[0] ** 2 * x[1] + xp.sum(x ** 3)
     >>> ag_bridge.hessian(f)(ag_bridge.asarray([1.0, 2.0]))   # [[2 x1 + 6 x0, 2 x0], [2 x0, 6 x1]]
     array([[10.,  2.],
-           [ 2., 12.]])
+           [ 2., 12.]], dtype=float64)
     """
     return functools.wraps(f)(jacobian(grad(f, argnums), argnums))

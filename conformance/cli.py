@@ -186,10 +186,10 @@ def _progress(quiet: bool):
         )
     except ImportError:
         return None
-    from rich.console import Console
+    from ag_bridge.cli._common import rich_console
 
     return Progress(TextColumn("conformance"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
-                    TimeRemainingColumn(), TimeElapsedColumn(), console=Console(stderr=True))
+                    TimeRemainingColumn(), TimeElapsedColumn(), console=rich_console(stderr=True))
 
 
 def _run(args: argparse.Namespace, specs: list[str], backends: list, cases: list, dtypes: tuple,
@@ -273,8 +273,9 @@ def _print_matrix(results: dict, quiet: bool) -> None:
     from .results import SYMBOL, matrix, summary
 
     try:
-        from rich.console import Console
         from rich.table import Table
+
+        from ag_bridge.cli._common import rich_console as Console
     except ImportError:
         Console = None
     styles = {"pass": "green", "fail": "bold red", "error": "bold red", "xpass": "bold yellow",

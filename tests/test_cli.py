@@ -1,5 +1,5 @@
 """The ``ag-bridge`` command line: dispatch, --version, python -m, help, languages,
-one-line errors and a quiet broken pipe."""
+one-line errors, also for a broken pipe."""
 
 from __future__ import annotations
 
@@ -130,18 +130,40 @@ def test_backends_listing_survives_a_bad_environment(monkeypatch, capsys):
     assert out.err.count("\n") == 1 and "AG_BRIDGE_BACKEND=bogus" in out.err
 
 
-@pytest.mark.parametrize("style", [["--plain"], []], ids=["plain", "rich"])
-def test_closed_pipe_ends_quietly(style):
-    # `ag-bridge demo | head` where head has already exited: every write fails
+def _closed_pipe_run(*args: str) -> subprocess.CompletedProcess:
+    """``python -m ag_bridge ARGS`` writing into a pipe whose reader has already exited
+    (``| head`` once head is done): every write fails with EPIPE."""
     read, write = os.pipe()
     os.close(read)
     try:
-        out = subprocess.run([sys.executable, "-m", "ag_bridge", "demo", *style], stdout=write,
-                             stderr=subprocess.PIPE, text=True, timeout=120)
+        return subprocess.run([sys.executable, "-m", "ag_bridge", *args], stdout=write,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
     finally:
         os.close(write)
-    assert out.stderr == "", out.stderr
-    assert out.returncode == 141
+
+
+@pytest.mark.parametrize("args", [["demo", "--plain"], ["demo"],
+                                  ["conformance", "--backend", "numpy", "--ops", "sin",
+                                   "--dtype", "float64", "--order", "1", "--quiet"]],
+                         ids=["demo-plain", "demo-rich", "conformance"])
+def test_closed_pipe_is_one_line_error(args):
+    out = _closed_pipe_run(*args)
+    assert out.returncode == 141  # 128 + SIGPIPE, what a shell shows for `cmd | head`
+    assert "Traceback" not in out.stderr, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "broken pipe" in lines[-1], out.stderr
+    assert lines[-1].startswith(f"python -m ag_bridge {args[0]}: "), lines
+
+
+def test_pipe_closed_after_first_line():
+    # a real `ag-bridge demo --plain | head -1`: head reads one line, then closes the pipe
+    demo = subprocess.Popen([sys.executable, "-m", "ag_bridge", "demo", "--plain"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = demo.stdout.readline()
+    demo.stdout.close()
+    err = demo.stderr.read()
+    assert demo.wait(timeout=120) == 141
+    assert first.endswith("\n") and err.count("\n") == 1 and "broken pipe" in err, err
 
 
 def test_command_error_and_status():

@@ -265,3 +265,26 @@ def test_functions_the_plugin_adds_or_repairs():
         ref[name] = (x.grad.asnumpy(), m.grad.asnumpy())
     for got, want in zip(ref["dask"], ref["numpy"], strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_concat_or_stack_then_mask_backward_on_the_distributed_scheduler():
+    # issue 10: `xp.concat([x, x])[mask][:, None]` backward was reported to leave a graph with a
+    # missing dependency at compute; not reproduced on the local nor, here, on the
+    # distributed scheduler (in-process cluster: cheap), with grad_req='add' over two passes
+    distributed = pytest.importorskip("distributed")
+    v = np.random.default_rng(0).standard_normal((7, 3))
+    want = 2 * (3 * v**2 * (v > 0.1) + 2 * 3 * (2 * v) ** 2 * (2 * v > 0.1))  # by hand
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        for op in ("concat", "stack"):
+            x = ag_bridge.asarray(da.from_array(v, chunks=(3, 2)))
+            x.attach_grad(grad_req="add")
+            xp = x.__array_namespace__()
+            for _ in range(2):
+                with autograd.record():
+                    y = getattr(xp, op)([x, x * 2], axis=0)
+                    z = y[y > 0.1][:, None]
+                    loss = xp.sum(z * z * z)
+                loss.backward()
+            got = client.compute(ag_bridge.unwrap(x.grad)).result()
+            np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=op)

@@ -192,7 +192,7 @@ def test_portable_scatter_add_matches_bincount(blocked, monkeypatch):
     """Both fallbacks (sorted segment sums; one-hot blocks) give NumPy's ``bincount``."""
     import array_api_strict as xp
 
-    from ag_bridge import _portable
+    from ag_bridge import _portable_scatter as _portable
 
     rng = numpy.random.default_rng(0)
     ids = rng.integers(0, 37, 500)
@@ -205,6 +205,17 @@ def test_portable_scatter_add_matches_bincount(blocked, monkeypatch):
         monkeypatch.setattr(_portable, "BLOCK", 64 * 500)  # several blocks
     got = _portable.scatter_add(xp, xp.asarray(ids), xp.asarray(vals), 40, caps=caps)
     numpy.testing.assert_allclose(numpy.asarray(got), numpy.bincount(ids, vals, minlength=40), rtol=1e-12)
+
+
+def test_portable_fallbacks_split_by_job_stay_importable_from_the_contract():
+    # _portable.py (the probe) names the fallbacks that moved to _portable_keys/_portable_scatter
+    from ag_bridge import _portable, _portable_keys, _portable_scatter
+
+    for name, where in _portable._MOVED.items():
+        assert getattr(_portable, name) is getattr({"_portable_keys": _portable_keys,
+                                                    "_portable_scatter": _portable_scatter}[where], name)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _portable.nope  # noqa: B018
 
 
 @pytest.mark.parametrize("lib", FAST)
@@ -273,6 +284,39 @@ def test_masked_mean_sends_one_over_the_unmasked_count():
     numpy.testing.assert_array_equal(numpy.asarray(g.mask), mask)
 
 
+@marray_only
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize(("axis", "correction"), [(None, 0.0), (1, 1.0), (0, 0.0)])
+def test_masked_var_and_std_differentiate_over_the_unmasked_elements(name, axis, correction):
+    # the oracle: numpy.ma's var/std of the same data, by central differences in each
+    # unmasked element (independent of ag_bridge and of marray)
+    import marray
+
+    mxp = marray.numpy
+    data = numpy.array([[1.0, 2.0, 4.0, 7.5, 11.0], [3.0, 1.0, 0.5, 2.0, 5.0], [2.0, 6.0, 1.0, 4.0, 3.0]])
+    mask = numpy.array([[False, True, False, False, True], [False, False, True, False, False],
+                        [True, False, False, False, False]])
+
+    def ref(d):
+        return float(numpy.sum(getattr(numpy.ma.masked_array(d, mask), name)(axis=axis, ddof=correction)))
+
+    x = ag_bridge.asarray(mxp.asarray(data, mask=mask))
+    x.attach_grad()
+    with autograd.record():
+        y = getattr(x.__array_namespace__(), name)(x, axis=axis, correction=correction)
+        total = y.sum()
+    total.backward()
+    assert abs(float(total) - ref(data)) < 1e-12
+    g = ag_bridge.unwrap(x.grad)
+    numpy.testing.assert_array_equal(numpy.asarray(g.mask), mask)  # the leaf's mask
+    fd = numpy.zeros_like(data)
+    for i, j in zip(*numpy.nonzero(~mask)):
+        e = numpy.zeros_like(data)
+        e[i, j] = 1e-6
+        fd[i, j] = (ref(data + e) - ref(data - e)) / 2e-6
+    numpy.testing.assert_allclose(numpy.asarray(g.data)[~mask], fd[~mask], rtol=1e-7, atol=1e-9)
+
+
 # -- sparse (pydata COO) --------------------------------------------------------------------
 
 @pytest.mark.skipif("sparse" not in LIBS, reason="sparse is not installed")
@@ -310,3 +354,47 @@ def test_cubed_gradient_stays_lazy_and_a_step_does_not_grow_the_graph():
     assert isinstance(ag_bridge.unwrap(x), cubed.Array)
     numpy.testing.assert_array_equal(x.asnumpy(), [0.0, 0.0])
     numpy.testing.assert_array_equal(x.grad.asnumpy(), [2.0, 4.0])
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_take_matches_numpy_even_where_the_library_take_is_wrong(lib):
+    # cubed 0.27's own take returns its input unchanged when the index is as long as the
+    # axis; the probe finds that (caps.take) and the generic backend gathers portably
+    data = numpy.array([[0.5, 1.0, 2.0], [3.0, -1.5, 5.0]])
+    if lib == "cubed":
+        raw_xp = namespace_module(lib)
+        raw = raw_xp.take(make(lib, data), raw_xp.asarray([2, 0, 1]), axis=1)
+        own_ok = numpy.array_equal(numpy.asarray(raw), data[:, [2, 0, 1]])
+        assert backend(lib).caps.take is own_ok
+    x = _wrap(lib, data)
+    xp = x.__array_namespace__()
+    x.attach_grad()
+    idx = [2, 0, 2]  # as long as the axis, with a repeat
+    with autograd.record():
+        y = xp.take(x, xp.asarray(idx), axis=1)
+        z = xp.take(x, xp.asarray([1, 0]), axis=0)
+        loss = xp.sum(y * y) + xp.sum(z * xp.asarray(make(lib, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])))
+    numpy.testing.assert_array_equal(y.asnumpy(), data[:, idx])
+    numpy.testing.assert_array_equal(z.asnumpy(), data[[1, 0]])
+    loss.backward()
+    want = numpy.zeros_like(data)  # d/dx of sum(x[:, idx]^2) + sum(x[[1, 0]] * w), by hand
+    numpy.add.at(want, (slice(None), idx), 2 * data[:, idx])
+    want += numpy.array([[4.0, 5.0, 6.0], [1.0, 2.0, 3.0]])
+    numpy.testing.assert_allclose(x.grad.asnumpy(), want)
+
+
+def test_portable_gather_and_scatter_keep_non_finite_values_in_their_slots():
+    # the no-take/no-sort fallbacks select with where, never multiply by a one-hot mask
+    import dataclasses
+
+    import array_api_strict as xp
+
+    from ag_bridge import _portable_keys, _portable_scatter
+
+    caps = dataclasses.replace(backend("array_api_strict").caps, take=False, sort=False)
+    a = xp.asarray([[1.0, numpy.inf, 3.0], [numpy.nan, 5.0, 6.0]])
+    got = _portable_keys.gather(xp, a, xp.asarray([2, 1, 1, 0]), 3, caps)
+    numpy.testing.assert_array_equal(numpy.asarray(got), numpy.asarray(a)[:, [2, 1, 1, 0]])
+    vals = xp.asarray([1.0, numpy.inf, 2.0, numpy.nan])
+    got = _portable_scatter.scatter_add(xp, xp.asarray([0, 1, 0, 3]), vals, 5, caps=caps)
+    numpy.testing.assert_array_equal(numpy.asarray(got), [3.0, numpy.inf, 0.0, numpy.nan, 0.0])

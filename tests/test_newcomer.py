@@ -84,15 +84,20 @@ def test_repr_names_the_library_and_dtype(backend):
         text = repr(a)
         values = a.asnumpy()
         assert str(a) == text
-        if backend.name == "numpy":  # NumPy's own text; float32 (MXNet's default) without dtype
-            assert text == repr(values).replace(", dtype=float32)", ")")
+        if backend.name == "numpy":  # NumPy's own text, with MXNet's rule for the dtype:
+            own = repr(values).replace(", dtype=float32)", ")")  # float32 (default) without,
+            if values.dtype == numpy.float64:  # float64 (NumPy's text omits it) with
+                assert text == own[:-1] + ", dtype=float64)", text
+            else:
+                assert text == own, text
             continue
         tail = re.search(rf", backend='{backend.name}', dtype=(\w+)(, device='[^']*')?\)\Z", text)
         assert tail, text  # a GPU array adds its device
         assert tail.group(1) == str(a.dtype).rsplit(".", 1)[-1], (text, a.dtype)
         assert text.startswith("array(" + numpy.array2string(values, separator=", ", prefix="array("))
-    if backend.name != "numpy" and f32.dtype != f64.dtype:  # JAX without x64 has no float64
+    if f32.dtype != f64.dtype:  # JAX without x64 has no float64
         assert repr(f32) != repr(f64)  # float32 no longer prints like float64
+        assert ("float64" in repr(f64)) and ("float64" not in repr(f32))
 
 
 def test_repr_of_a_0d_array_and_a_gradient(backend):

@@ -13,7 +13,8 @@ has ``main(argv) -> int`` and a one-line ``SUMMARY``; it gets the arguments afte
 
 Bad input ends with one line on stderr, never a traceback: a command raises
 :class:`CommandError` (or lets a ValueError/ImportError of ag_bridge through);
-a closed pipe (``ag-bridge demo | head``) ends the command quietly.
+a closed pipe (``ag-bridge demo | head``) ends the command with one line on
+stderr saying the reader stopped early, and the shell's status for it (141).
 """
 
 from __future__ import annotations
@@ -68,24 +69,38 @@ def main(argv: Sequence[str] | None = None, prog: str = "ag-bridge") -> int:
         mod = import_module(COMMANDS[argv[0]])
         if not hasattr(mod, "add_arguments"):
             try:
-                return mod.main(argv[1:])
+                status = mod.main(argv[1:])
+                sys.stdout.flush()
+                return status
             except BrokenPipeError:
-                _silence_stdout()
-                return _BROKEN_PIPE
-    args = build_parser(prog).parse_args(argv)
+                return _broken_pipe(f"{prog} {argv[0]}")
+    try:
+        args = build_parser(prog).parse_args(argv)  # --help/--version write too
+    except BrokenPipeError:
+        return _broken_pipe(prog)
     try:
         status = args._run(args)
         sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
         return status
     except BrokenPipeError:
-        _silence_stdout()
-        return _BROKEN_PIPE
+        return _broken_pipe(f"{prog} {args.command}")
     except KeyboardInterrupt:
         print(f"{prog} {args.command}: interrupted", file=sys.stderr)
         return 130
     except (CommandError, ValueError, ImportError) as exc:
         print(f"{prog} {args.command}: {one_line(exc)}", file=sys.stderr)
         return getattr(exc, "status", 2)
+
+
+def _broken_pipe(who: str) -> int:
+    """Report a closed output pipe in one line on stderr; the shell's status for it."""
+    _silence_stdout()
+    try:
+        print(f"{who}: output closed early by the reading command (broken pipe); "
+              "the rest was not written", file=sys.stderr)
+    except OSError:  # stderr closed as well: nothing left to tell
+        pass
+    return _BROKEN_PIPE
 
 
 def _silence_stdout() -> None:

@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any
 
-__all__ = ["CommandError", "add_backend_argument", "resolve_backend", "one_line"]
+__all__ = ["CommandError", "add_backend_argument", "resolve_backend", "one_line", "rich_console"]
 
 
 class CommandError(Exception):
@@ -48,3 +48,16 @@ def resolve_backend(name: str | None) -> Any:
         env = os.environ.get("AG_BRIDGE_BACKEND")
         where = f" (from AG_BRIDGE_BACKEND={env})" if name is None and env else ""
         raise CommandError(f"{one_line(exc)}{where}") from None
+
+
+def rich_console(**kwargs: Any) -> Any:
+    """A ``rich.console.Console`` that raises BrokenPipeError on a closed pipe, so that
+    ``ag-bridge`` reports it in one line (rich itself would exit with status 1)."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console(**kwargs)

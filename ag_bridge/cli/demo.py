@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from ._common import add_backend_argument, resolve_backend
+from ._common import add_backend_argument, resolve_backend, rich_console
 from .chapter import LANGUAGES, TEXT, as_session, chapter, run_cell
 
 __all__ = ["add_arguments", "run", "demo"]
@@ -75,19 +75,13 @@ def _printer(plain: bool) -> tuple[Callable[[str, str], None], Callable[[str], N
     Code is shown as an interactive session either way."""
     if not plain:
         try:
-            from rich.console import Console
             from rich.markdown import Markdown
             from rich.syntax import Syntax
         except ImportError:
             plain = True
     if plain:
         return _plain_heading, lambda code: print(as_session(code)), print
-    class _Console(Console):
-        def on_broken_pipe(self) -> None:  # rich exits with 1 itself; let main() answer
-            self.quiet = True
-            raise BrokenPipeError
-
-    console = _Console()
+    console = rich_console()
 
     def heading(title: str, prose: str) -> None:
         if title:

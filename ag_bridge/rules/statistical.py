@@ -94,14 +94,20 @@ def _centered(xp, x, axis):
     return x - xp.mean(x, axis=axis, keepdims=True)
 
 
+def _dof(xp, x, axis, correction):
+    """N - correction; for masked arrays (marray) N counts the unmasked elements of each slice."""
+    if getattr(x, "mask", None) is not None:
+        return xp.sum(xp.ones_like(x), axis=axis, keepdims=True) - correction
+    return float(_count(x.shape, axis) - correction)
+
+
 def _var(xp, g, ans, x, /, *, axis=None, correction=0.0, keepdims=False):
     # d var / dx = 2 (x - mean) / (N - c); complex x: the same (conjugate-Wirtinger, g real)
-    dof = float(_count(x.shape, axis) - correction)
-    return expand_to(xp, g, x, axis, keepdims) * _centered(xp, x, axis) * 2 / dof
+    return expand_to(xp, g, x, axis, keepdims) * _centered(xp, x, axis) * 2 / _dof(xp, x, axis, correction)
 
 
 def _std(xp, g, ans, x, /, *, axis=None, correction=0.0, keepdims=False):
-    dof = float(_count(x.shape, axis) - correction)
+    dof = _dof(xp, x, axis, correction)
     s = expand_to(xp, ans, x, axis, keepdims)
     gs = expand_to(xp, g, x, axis, keepdims)
     return xp.where(s == 0, 0, gs * _centered(xp, x, axis) / (xp.where(s == 0, 1, s) * dof))

@@ -40,7 +40,7 @@ from dask.layers import ArrayChunkShapeDep, ArraySliceDep
 from ag_bridge import Backend as _Backend
 from ag_bridge._keys import per_axis_key
 from ag_bridge._patch import derived_namespace
-from ag_bridge._portable import fft_axes
+from ag_bridge._portable_keys import fft_axes
 
 __all__ = ["Backend"]
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from ag_bridge import Backend as _Backend
 from ag_bridge._patch import derived_namespace
-from ag_bridge._portable import fft_axes
+from ag_bridge._portable_keys import fft_axes
 
 __all__ = ["Backend", "JaxFloat64Warning"]
 

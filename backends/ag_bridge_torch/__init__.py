@@ -25,7 +25,7 @@ import torch
 from ag_bridge import Backend as _Backend
 from ag_bridge._keys import per_axis_key
 from ag_bridge._patch import derived_namespace
-from ag_bridge._portable import fft_axes, flip_key
+from ag_bridge._portable_keys import fft_axes, flip_key
 
 __all__ = ["Backend"]
 
