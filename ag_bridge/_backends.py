@@ -323,6 +323,20 @@ class Backend:
             self._rule_xp = ns
         return self._rule_xp
 
+    @property
+    def sweep_hooks(self) -> tuple:
+        """``(rule_xp, coerce, like)`` for the backward sweep's lean path; ``coerce`` and
+        ``like`` are None where this backend keeps the identity defaults (nothing to call)."""
+        hooks = self.__dict__.get("_sweep_hooks")
+        if hooks is None:
+            cls = type(self)
+            hooks = self.__dict__["_sweep_hooks"] = (
+                self.rule_xp,
+                None if cls.coerce is Backend.coerce else self.coerce,
+                None if cls.like is Backend.like else self.like,
+            )
+        return hooks
+
     def __repr__(self) -> str:
         return f"<ag_bridge backend {self.name!r}>"
 
