@@ -99,6 +99,12 @@ def _complex_logaddexp(raw, xp):
 FORWARDS = {"logaddexp": _complex_logaddexp}
 
 
+def _tanh_vjp(xp, g, t):
+    """``g * (1 - t * t)`` written ``g - g * t * t``: no reflected scalar operator (torch's
+    ``1 - t`` goes through Python and costs more than a product; NumPy gains too)."""
+    return g - g * t * t
+
+
 def _tie(xp, g, win, tie):
     return xp.where(win, g, xp.where(tie, g / 2, 0))
 
@@ -158,5 +164,5 @@ defvjp("sqrt", lambda xp, g, ans, x: g / (2 * cj(xp, ans)))
 defvjp("square", lambda xp, g, ans, x: 2 * g * cj(xp, x))
 defvjp("subtract", lambda xp, g, ans, x1, x2: g, lambda xp, g, ans, x1, x2: -g)
 defvjp("tan", lambda xp, g, ans, x: g * cj(xp, 1 + ans * ans))
-defvjp("tanh", lambda xp, g, ans, x: g * cj(xp, 1 - ans * ans))
+defvjp("tanh", lambda xp, g, ans, x: _tanh_vjp(xp, g, cj(xp, ans)))
 defvjp("trunc", lambda xp, g, ans, x: zeros(xp, g))
