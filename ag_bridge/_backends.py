@@ -240,7 +240,11 @@ class Backend:
         return False
 
     def write_into(self, buf: Any, value: Any) -> Any:
-        """Overwrite gradient buffer ``buf`` with ``value``; return the buffer."""
+        """Overwrite gradient buffer ``buf`` with ``value``; return the buffer.
+
+        The backward pass calls it holding one reference to ``value`` (a cotangent
+        nothing else needs), so a plugin may take over ``value``'s memory instead of
+        copying, as long as ``buf`` stays the same object (the same-buffer contract)."""
         if self.mutable:
             buf[...] = value
             return buf

@@ -224,7 +224,20 @@ class Backend(_Backend):
                 and _storage_uses(raw) == 2)
 
     def write_into(self, buf: Any, value: Any) -> Any:
-        buf.copy_(value)
+        # ``buf`` (the live .grad tensor) stays the same object. When the backward pass
+        # holds the only reference to the cotangent (apply's local, this argument and
+        # getrefcount's: 3) and nothing else shares either storage, ``buf`` takes over
+        # the cotangent's memory instead of copying it (as torch.autograd hands over its
+        # result when .grad is None); views the user took of ``buf`` forbid it.
+        if (_refcount(value) <= 3 and value.__class__ is _Tensor and value._base is None
+                and not value.requires_grad and value.dtype == buf.dtype
+                and value.device == buf.device and value.shape == buf.shape
+                and value.stride() == buf.stride() and value.storage_offset() == 0
+                and _storage_uses(value) == 2 and _storage_uses(buf) == 2
+                and value.untyped_storage().nbytes() == buf.untyped_storage().nbytes()):
+            buf.set_(value)
+        else:
+            buf.copy_(value)
         return buf
 
     def add_into(self, buf: Any, value: Any) -> Any:
