@@ -332,7 +332,7 @@ class Backend:
         """``(rule_xp, coerce, like)`` for the backward sweep's lean path; ``coerce`` and
         ``like`` are None where this backend keeps the identity defaults (nothing to call)."""
         hooks = self.__dict__.get("_sweep_hooks")
-        if hooks is None:
+        if hooks is None or hooks[0] is not self._rule_xp:  # rule_xp reset: rebuild
             cls = type(self)
             hooks = self.__dict__["_sweep_hooks"] = (
                 self.rule_xp,
