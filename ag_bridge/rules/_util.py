@@ -14,16 +14,18 @@ def is_scalar(a: Any) -> bool:
     return isinstance(a, (int, float, complex, bool))
 
 
-#: dtype -> whether it is complex (dtypes are few; asked once per dtype)
+#: dtype class -> {dtype: whether it is complex} (dtypes are few; asked once per dtype).
+#: Keyed by class first, so dtypes of two libraries are never compared with each other.
 _COMPLEX: dict = {}
 _REAL_PY = frozenset((int, float, bool))
 
 
 def _complex_dtype(xp: Any, dt: Any) -> bool:
     try:
-        return _COMPLEX[dt]
+        return _COMPLEX[dt.__class__][dt]
     except KeyError:
-        v = _COMPLEX[dt] = bool(dt == xp.complex128 or dt == xp.complex64)
+        v = bool(dt == xp.complex128 or dt == xp.complex64)
+        _COMPLEX.setdefault(dt.__class__, {})[dt] = v
         return v
     except TypeError:  # an unhashable dtype
         return bool(dt == xp.complex128 or dt == xp.complex64)
