@@ -70,6 +70,11 @@ class Backend:
         """Normalise a raw result to an array (NumPy returns scalars)."""
         return raw
 
+    #: whether :meth:`coerce` returns an instance of ``array_types`` unchanged (so the
+    #: recording wrappers skip the call for those); a plugin whose coerce rewrites its
+    #: own arrays (Dask: unknown chunk sizes) sets it False
+    lean_coerce: bool = True
+
     def is_complex(self, dtype: Any) -> bool:
         """Whether ``dtype`` is a complex floating dtype."""
         kind = getattr(dtype, "kind", "V")  # NumPy-style dtypes answer without a call
@@ -329,8 +334,9 @@ class Backend:
 
     @property
     def sweep_hooks(self) -> tuple:
-        """``(rule_xp, coerce, like)`` for the backward sweep's lean path; ``coerce`` and
-        ``like`` are None where this backend keeps the identity defaults (nothing to call)."""
+        """``(rule_xp, coerce, like, lean)`` for the backward sweep's lean path; ``coerce``
+        and ``like`` are None where this backend keeps the identity defaults (nothing to
+        call), and results of a class in ``lean`` skip ``coerce`` (see :attr:`lean_coerce`)."""
         hooks = self.__dict__.get("_sweep_hooks")
         if hooks is None or hooks[0] is not self._rule_xp:  # rule_xp reset: rebuild
             cls = type(self)
@@ -338,6 +344,7 @@ class Backend:
                 self.rule_xp,
                 None if cls.coerce is Backend.coerce else self.coerce,
                 None if cls.like is Backend.like else self.like,
+                frozenset(self.array_types) if self.lean_coerce else frozenset(),
             )
         return hooks
 

@@ -103,8 +103,8 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
                 leaves.append((n, g))
                 continue
             _pull(n, g, grads, lift if create_graph else None)
-            if not retain_graph:
-                n.free()
+            if not retain_graph:  # free the saved values now they are consumed (Node.free)
+                n.args = n.kwargs = n.ans = None
     finally:
         if create_graph:
             STATE.set(old_state)
@@ -136,7 +136,7 @@ def _pull(n: Any, g: Any, grads: dict, lift: Any) -> None:
         return _pull_general(n, g, grads, lift)
     # The common case, kept lean: one function per argument, raw arrays.
     b = n.backend
-    xp, coerce, like = b.sweep_hooks
+    xp, coerce, like, lean = b.sweep_hooks
     ans, kwargs, fns = n.ans, n.kwargs, rule.fns
     for slot, parent, k in n.parents:
         try:
@@ -149,7 +149,7 @@ def _pull(n: Any, g: Any, grads: dict, lift: Any) -> None:
             c = fn(xp, g, ans, *args, **kwargs)
             if c is None:
                 continue
-            if coerce is not None:
+            if coerce is not None and c.__class__ not in lean:
                 c = coerce(c)
             inp = args[slot] if slot < len(args) else kwargs[n.arrays[slot]]
             cdt, idt = c.dtype, inp.dtype

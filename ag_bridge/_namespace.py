@@ -120,14 +120,28 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
     inexact = backend.is_inexact
     state = STATE.get
     check = spec.category not in _CONVERTING
+    # A result whose class is one of the backend's array types needs no coerce() where
+    # the backend's coerce only normalises other classes (NumPy's scalars): None = ask.
+    lean = frozenset(backend.array_types) if backend.lean_coerce else None
+    kinds: dict = {}
+
+    def inexact_of(dtype: Any) -> bool:  # one backend call per dtype
+        try:
+            return kinds[dtype]
+        except KeyError:
+            v = kinds[dtype] = inexact(dtype)
+            return v
+        except TypeError:  # unhashable dtype
+            return inexact(dtype)
 
     def finish(args: tuple, kwargs: dict, out: Any, parents: list) -> Any:
         if multi:
             out = rebuild(out, list(map(coerce, out)))
             node = Node(op, rule, args, kwargs, out, tuple(parents), backend, True, listarg, names)
             return _wrap_out(out, backend, node)
-        out = coerce(out)
-        if not inexact(out.dtype):
+        if lean is None or out.__class__ not in lean:
+            out = coerce(out)
+        if not inexact_of(out.dtype):
             return wrap(out, backend)
         return wrap(out, backend, Node(op, rule, args, kwargs, out, tuple(parents), backend, False, listarg,
                                        names))
@@ -194,8 +208,11 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
             out = raw(data, *rest, **kwargs)
             if node is None or not state()[0]:
                 return wrap(coerce(out), backend) if backend.is_array(out) else _wrap_out(out, backend)
-            out = coerce(out)
-            if not inexact(out.dtype):
+            if lean is None:
+                out = coerce(out)
+            elif out.__class__ not in lean:  # a NumPy scalar, or a foreign result
+                out = coerce(out)
+            if not inexact_of(out.dtype):
                 return wrap(out, backend)
             return wrap(out, backend, Node(op, rule, (data,) + rest, kwargs, out,
                                            ((0, node, x._oidx),), backend, False))
