@@ -54,14 +54,17 @@ def timed(cases: dict, rounds: int, scale: float, inner: int = 1) -> dict:
 
 
 def w1(rounds: int, n: int = be.W1_OPS) -> dict:
+    """µs per op of an ``n``-op chain, record + backward, per system."""
     return timed(wl.w1_cases(n), rounds, 1e6 / n)
 
 
 def w2(rounds: int) -> dict:
+    """ms per MLP training step (three back-to-back steps per sample), per system."""
     return timed(wl.w2_cases(), rounds, 1e3, inner=3)
 
 
 def w3(rounds: int, memory: bool = True) -> dict:
+    """ms of the 4-layer 1024² forward alone and with backward, their ratio, peak memory."""
     full = timed(wl.w3_cases(backward=True), rounds, 1e3)
     fwd = timed(wl.w3_cases(backward=False), rounds, 1e3)
     return {"full_ms": full, "forward_ms": fwd,
@@ -70,6 +73,7 @@ def w3(rounds: int, memory: bool = True) -> dict:
 
 
 def w4(rounds: int) -> dict:
+    """ms and peak memory (child processes) of the 100,000-op chain."""
     t = timed(wl.w4_cases(), rounds, 1e3)
     mem = {k: _child("w4", k) for k in t}
     return {"ms": t, "peak_mib": mem}
@@ -146,6 +150,7 @@ def sweep_memory(n: int = 1000, size: int = 10_000) -> list:
 
 
 def chain_curve(rounds: int, lengths: tuple) -> dict:
+    """W1's µs per op at each chain length (the plot)."""
     return {n: w1(rounds, n) for n in lengths}
 
 
@@ -163,6 +168,7 @@ def _row(label: str, d: dict, digits: int = 2) -> str:
 
 
 def tables(res: dict) -> str:
+    """The Markdown that ``--write`` puts between the markers of docs/benchmarks.md."""
     m = res["machine"]
     out = [f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores), load average "
            f"{_f(m['load'])} at the start and {_f(res['load_end'])} at the end; "
@@ -225,6 +231,7 @@ def tables(res: dict) -> str:
 
 
 def plot(curve: dict, path: Path) -> bool:
+    """Draw µs per op against chain length (log-log) into ``path``; False without matplotlib."""
     try:
         import matplotlib
 
@@ -253,6 +260,7 @@ def plot(curve: dict, path: Path) -> bool:
 
 
 def main() -> None:
+    """Command line: see the module docstring."""
     global CLOCK
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write", action="store_true", help="write JSON, docs/benchmarks.md and the plot")

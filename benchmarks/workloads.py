@@ -37,6 +37,7 @@ except ImportError:  # pragma: no cover
 
 
 def versions() -> dict:
+    """Versions of the optional libraries (the machine description has the others)."""
     out = {}
     for lib in ("jax", "jaxlib", "matplotlib"):
         try:
@@ -84,6 +85,7 @@ def _jax_chain(n: int) -> Any:
 
 
 def w1_cases(n: int) -> dict:
+    """W1 (``n`` ops): system -> callable (record + backward)."""
     out = {AG[b]: _ag_chain(b, n) for b in AG}
     out[HIPS] = be.w1_hips(be.w1_input(), n) if be.hips is not None else None
     out[TORCH] = be.w1_torch(be.w1_input(), n) if torch is not None else None
@@ -92,6 +94,7 @@ def w1_cases(n: int) -> dict:
 
 
 def w4_cases(n: int = 100_000) -> dict:
+    """W4: the chain with ``n`` ops on the NumPy and torch backends and torch.autograd."""
     return {AG["numpy"]: _ag_chain("numpy", n), AG["torch"]: _ag_chain("torch", n),
             TORCH: be.w1_torch(be.w1_input(), n) if torch is not None else None}
 
@@ -157,6 +160,7 @@ def _jax_steps(X0: np.ndarray, Y0: np.ndarray, p0: list) -> dict:
 
 
 def w2_cases() -> dict:
+    """W2: system -> one SGD step (JAX: eager and jit, gradients then the update)."""
     X, Y, p0 = be.w2_data()
     out = {AG[b]: _ag_step(b, X, Y, p0) for b in ("numpy", "torch")}
     out[HIPS] = be.w2_hips(X, Y, p0)[0] if be.hips is not None else None
@@ -233,6 +237,7 @@ def _torch_w3(mats: list, backward: bool) -> Any:
 
 
 def w3_cases(backward: bool) -> dict:
+    """W3: system -> forward (and backward when ``backward``) of the 4-layer network."""
     mats = _w3_data()
     return {AG["numpy"]: _ag_w3("numpy", mats, backward), AG["torch"]: _ag_w3("torch", mats, backward),
             HIPS: _hips_w3(mats, backward), TORCH: _torch_w3(mats, backward)}
