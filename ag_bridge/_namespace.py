@@ -21,7 +21,7 @@ from ._registry import RULES
 from ._spec import COMPOSITE, SPECS, Spec
 from ._special import NAMES, raw_special
 from ._state import STATE
-from .rules.elementwise import FORWARDS
+from .rules.elementwise import ANS_ONLY, FORWARDS, NO_ANS
 
 __all__ = ["build_namespace", "API_VERSION"]
 
@@ -124,6 +124,8 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
     # the backend's coerce only normalises other classes (NumPy's scalars): None = ask.
     lean = frozenset(backend.array_types) if backend.lean_coerce else None
     kinds: dict = {}
+    ans_only = op in ANS_ONLY
+    keep = op not in NO_ANS  # whether the node keeps the output (its rule reads it)
 
     def inexact_of(dtype: Any) -> bool:  # one backend call per dtype
         try:
@@ -143,7 +145,8 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
             out = coerce(out)
         if not inexact_of(out.dtype):
             return wrap(out, backend)
-        return wrap(out, backend, Node(op, rule, args, kwargs, out, tuple(parents), backend, False, listarg,
+        return wrap(out, backend, Node(op, rule, args, kwargs, out if keep else None, tuple(parents),
+                                       backend, False, listarg,
                                        names))
 
     def general(*args: Any, **kwargs: Any) -> Any:
@@ -214,7 +217,9 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
                 out = coerce(out)
             if not inexact_of(out.dtype):
                 return wrap(out, backend)
-            return wrap(out, backend, Node(op, rule, (data,) + rest, kwargs, out,
+            if ans_only and not rest and out.dtype == data.dtype:
+                data = out  # the rule reads only ans: do not keep the input alive (ANS_ONLY)
+            return wrap(out, backend, Node(op, rule, (data,) + rest, kwargs, out if keep else None,
                                            ((0, node, x._oidx),), backend, False))
         return unary
 

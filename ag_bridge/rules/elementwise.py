@@ -98,6 +98,15 @@ def _complex_logaddexp(raw, xp):
 #: name -> ``wrap(raw, xp)`` (``xp`` the backend's standard namespace)
 FORWARDS = {"logaddexp": _complex_logaddexp}
 
+#: one-argument rules that read only the output ``ans``: the recorder saves the output in
+#: the input's place, so the input is freed as soon as the forward pass drops it (in
+#: ``tanh(h @ W)`` the node keeps no pre-activation, as torch.autograd keeps none)
+ANS_ONLY = frozenset({"exp", "expm1", "sqrt", "tanh", "special.expit"})
+#: rules that never read ``ans``: their nodes do not keep the output alive (a matmul's
+#: product is freed once the next op has used it; checked against each rule's text)
+NO_ANS = frozenset({"add", "subtract", "multiply", "negative", "matmul", "sin", "cos", "log",
+                    "sum", "mean"})
+
 
 def _tanh_vjp(xp, g, t):
     """``g * (1 - t * t)`` written ``g - g * t * t``: no reflected scalar operator (torch's
