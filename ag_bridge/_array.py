@@ -16,10 +16,8 @@ from typing import Any
 
 from ._copying import copy_array, reduce_array
 from ._heads import backward as _backward
-from ._keys import clamp_slices
-from ._node import Leaf, Node
+from ._node import Leaf
 from ._numpy_protocols import array_function, array_ufunc
-from ._registry import RULES
 from ._state import STATE
 
 __all__ = ["Array", "wrap", "mixed_error", "refuse_foreign", "attach_grad"]
@@ -35,84 +33,6 @@ def wrap(data: Any, backend: Any, node: Any = None, oidx: int = -1) -> Array:
     a._node = node
     a._oidx = oidx
     return a
-
-
-def attach_grad(x: Any, grad_req: str = "write") -> None:
-    """Give ``x`` a fresh zero gradient buffer and make it a leaf (see Array.attach_grad)."""
-    if grad_req not in _REQS:
-        raise ValueError(f"attach_grad(): grad_req must be one of {_REQS}, not {grad_req!r}")
-    b = x._backend
-    if not b.is_inexact(x._data.dtype):
-        raise TypeError(
-            f"attach_grad(): only floating and complex arrays can have gradients, "
-            f"this one has dtype {x._data.dtype} on backend '{b.name}'; "
-            "convert it first, e.g. x = x.astype('float32')"
-        )
-    if grad_req == "null":
-        x._node, x._oidx = None, -1
-        return
-    holder = wrap(b.zeros_like(x._data), b)
-    x._node, x._oidx = Leaf(holder, grad_req, b), -1
-
-
-_REQS = ("write", "add", "null")
-
-
-def mixed_error(op: str, a: Any, b: Any) -> TypeError:
-    """The error for one op fed arrays of two backends."""
-    return TypeError(
-        f"{op}(): arrays from backends '{a.name}' and '{b.name}' cannot be combined; "
-        "convert one with ag_bridge.asarray(x, backend=...)"
-    )
-
-
-_PLAIN = (bool, int, float, complex, str, bytes, slice, type(None), type(Ellipsis), list, tuple, range)
-
-
-def refuse_foreign(op: str, obj: Any, backend: Any) -> None:
-    """Raise when ``obj`` (not an Array) is a raw array of a library other than ``backend``'s:
-    combining them would be silently wrong, or fail later inside a VJP."""
-    if isinstance(obj, _PLAIN) or backend.is_array(obj):
-        return
-    if hasattr(obj, "__array_namespace__") or hasattr(obj, "shape") and hasattr(obj, "dtype"):
-        import numbers
-
-        if isinstance(obj, numbers.Number):  # NumPy scalars act as Python numbers
-            return
-        lib = type(obj).__module__.partition(".")[0]
-        raise TypeError(
-            f"{op}(): arrays from libraries '{lib}' (a raw {type(obj).__name__}) and "
-            f"'{backend.name}' (an ag_bridge.Array) cannot be combined; convert one with "
-            f"ag_bridge.asarray(x, backend=...)"
-        )
-
-
-def _unwrap_key(key: Any, backend: Any, raw: Any) -> Any:
-    """``key`` for indexing ``raw``: Arrays unwrapped, lists/ranges as integer arrays on
-    ``raw``'s device, slices clamped to their axes (:func:`ag_bridge._keys.clamp_slices`)."""
-    return clamp_slices(_unwrap(key, backend, raw), tuple(raw.shape), backend.is_bool)
-
-
-def _unwrap(key: Any, backend: Any, raw: Any) -> Any:
-    if isinstance(key, Array):
-        if key._backend is not backend:
-            raise mixed_error("__getitem__", key._backend, backend)
-        k = key._data
-        if backend.is_inexact(k.dtype):  # MXNet: np.array([0, 2]) is float32 and indexes
-            k = backend.xp.astype(k, backend.index_array([0]).dtype)
-        return k
-    if isinstance(key, tuple):
-        return tuple(_unwrap(k, backend, raw) for k in key)
-    if isinstance(key, (range, list)):
-        return backend.index_array(list(key), backend.device(raw))
-    return key
-
-
-_LEAF_INPLACE = (
-    "in-place update of an array marked with attach_grad() inside autograd.record(); "
-    "update parameters outside record() (e.g. param[:] = param - lr * param.grad) "
-    "or compute a new array (y = x + 1)"
-)
 
 
 class Array:
@@ -254,69 +174,16 @@ class Array:
 
     __str__ = __repr__
 
-    # ------------------------------------------------------------ indexing
+    # ------------------------------------------------------------ indexing (in _array_write)
     def __getitem__(self, key: Any) -> Array:
-        b = self._backend
-        rkey = _unwrap_key(key, b, self._data)
-        out = b.coerce(b.getitem(self._data, rkey))
-        node = self._node
-        if node is not None and STATE.get()[0]:
-            n = Node("__getitem__", RULES.get("__getitem__"), (self._data, rkey), {}, out,
-                     ((0, node, self._oidx),), b, False)
-            return wrap(out, b, n)
-        return wrap(out, b)
+        return getitem(self, key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        b = self._backend
-        rkey = _unwrap_key(key, b, self._data)
-        vnode = None
-        if isinstance(value, Array):
-            if value._backend is not b:
-                raise mixed_error("__setitem__", value._backend, b)
-            vnode, voidx, value = value._node, value._oidx, value._data
-        else:
-            refuse_foreign("__setitem__", value, b)
-        leaf = type(self._node) is Leaf
-        recording = STATE.get()[0]
-        if recording and leaf:
-            raise RuntimeError(f"__setitem__: {_LEAF_INPLACE}")
-        if recording and (self._node is not None or vnode is not None):
-            new = b.index_set(self._data, rkey, value)
-            parents = []
-            if self._node is not None:
-                parents.append((0, self._node, self._oidx))
-            if vnode is not None:
-                parents.append((2, vnode, voidx))
-            n = Node("__setitem__", RULES.get("__setitem__"), (self._data, rkey, value), {}, new,
-                     tuple(parents), b, False)
-            self._data, self._node, self._oidx = new, n, -1
-            return
-        if b.exclusive(self._data):
-            self._data = b.setitem(self._data, rkey, value)
-        else:
-            self._data = b.index_set(self._data, rkey, value)
-            if leaf:
-                self._data = b.settle(self._data)
-        if not leaf:
-            self._node, self._oidx = None, -1
+        setitem(self, key, value)
 
     def _assign(self, r: Array, op: str) -> Array:
         """Rebind self to the result of an in-place operator (value semantics)."""
-        if type(self._node) is Leaf and STATE.get()[0]:
-            raise RuntimeError(f"{op}: {_LEAF_INPLACE}")
-        if r.shape != self.shape:
-            raise ValueError(
-                f"{op}: the result has shape {r.shape} but the array has shape {self.shape}; "
-                "in-place operators cannot change an array's shape"
-            )
-        if r.dtype != self.dtype:
-            r = self._backend.namespace.astype(r, self.dtype)
-        if type(self._node) is Leaf:
-            self._data = self._backend.settle(r._data)
-        else:
-            self._data = r._data
-            self._node, self._oidx = r._node, r._oidx
-        return self
+        return assign(self, r, op)
 
     # ------------------------------------------------------------ MXNet API
     def attach_grad(self, grad_req: str = "write", stype: Any = None) -> None:
@@ -395,87 +262,17 @@ class Array:
 
 _VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12")
 
+# Defined after the class: they build Arrays (wrap) and check for them.
+from ._array_methods import install  # noqa: E402
+from ._array_write import (  # noqa: E402
+    assign,
+    attach_grad,
+    getitem,
+    mixed_error,
+    refuse_foreign,
+    setitem,
+    unwrap_key,
+)
 
-def _reduction(fname: str):
-    def method(self: Array, axis: Any = None, dtype: Any = None, out: Any = None,
-               keepdims: bool = False, **kwargs: Any) -> Array:
-        if out is not None:
-            raise TypeError(f"{fname}(): out= is not supported (it would write past the tape)")
-        if isinstance(axis, list):
-            axis = tuple(axis)
-        if dtype is not None:
-            kwargs["dtype"] = dtype
-        return getattr(self._backend.namespace, fname)(self, axis=axis, keepdims=keepdims, **kwargs)
-
-    method.__name__ = fname
-    method.__doc__ = f"``{fname}`` over ``axis`` (NumPy/MXNet-style method)."
-    return method
-
-
-def _arg_reduction(fname: str):
-    def method(self: Array, axis: Any = None, keepdims: bool = False) -> Array:
-        return getattr(self._backend.namespace, fname)(self, axis=axis, keepdims=keepdims)
-
-    method.__name__ = fname
-    method.__doc__ = f"``{fname}`` over ``axis`` (index of the extreme element)."
-    return method
-
-
-for _m in ("sum", "mean", "prod", "max", "min", "std", "var"):
-    setattr(Array, _m, _reduction(_m))
-for _m in ("argmax", "argmin"):
-    setattr(Array, _m, _arg_reduction(_m))
-
-
-def _binary(fname: str, reflected: bool):
-    if reflected:
-        def op(self: Array, other: Any) -> Any:
-            if not _operand(other):
-                return NotImplemented
-            return getattr(self._backend.namespace, fname)(other, self)
-    else:
-        def op(self: Array, other: Any) -> Any:
-            if not _operand(other):
-                return NotImplemented
-            return getattr(self._backend.namespace, fname)(self, other)
-    return op
-
-
-def _inplace(fname: str, dunder: str):
-    def op(self: Array, other: Any) -> Any:
-        if not _operand(other):
-            return NotImplemented
-        return self._assign(getattr(self._backend.namespace, fname)(self, other), dunder)
-    return op
-
-
-def _unary(fname: str):
-    def op(self: Array) -> Array:
-        return getattr(self._backend.namespace, fname)(self)
-    return op
-
-
-_SCALARS = (bool, int, float, complex)
-
-
-def _operand(other: Any) -> bool:
-    return isinstance(other, (Array,) + _SCALARS) or hasattr(other, "__array_namespace__") \
-        or hasattr(other, "shape")
-
-
-_BINARY = {
-    "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
-    "floordiv": "floor_divide", "mod": "remainder", "pow": "pow", "matmul": "matmul",
-    "and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
-    "lshift": "bitwise_left_shift", "rshift": "bitwise_right_shift",
-}
-for _k, _f in _BINARY.items():
-    setattr(Array, f"__{_k}__", _binary(_f, False))
-    setattr(Array, f"__r{_k}__", _binary(_f, True))
-    setattr(Array, f"__i{_k}__", _inplace(_f, f"__i{_k}__"))
-for _k, _f in {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
-               "gt": "greater", "ge": "greater_equal"}.items():
-    setattr(Array, f"__{_k}__", _binary(_f, False))
-for _k, _f in {"neg": "negative", "pos": "positive", "abs": "abs", "invert": "bitwise_invert"}.items():
-    setattr(Array, f"__{_k}__", _unary(_f))
-Array.__hash__ = None  # type: ignore[assignment]
+_unwrap_key = unwrap_key  # the name the namespace module imports
+install(Array)

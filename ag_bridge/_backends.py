@@ -71,6 +71,11 @@ class Backend:
         """Normalise a raw result to an array (NumPy returns scalars)."""
         return raw
 
+    #: whether :meth:`coerce` returns an instance of ``array_types`` unchanged (so the
+    #: recording wrappers skip the call for those); a plugin whose coerce rewrites its
+    #: own arrays (Dask: unknown chunk sizes) sets it False
+    lean_coerce: bool = True
+
     def is_complex(self, dtype: Any) -> bool:
         """Whether ``dtype`` is a complex floating dtype."""
         kind = getattr(dtype, "kind", "V")  # NumPy-style dtypes answer without a call
@@ -246,7 +251,11 @@ class Backend:
         return False
 
     def write_into(self, buf: Any, value: Any) -> Any:
-        """Overwrite gradient buffer ``buf`` with ``value``; return the buffer."""
+        """Overwrite gradient buffer ``buf`` with ``value``; return the buffer.
+
+        The backward pass calls it holding one reference to ``value`` (a cotangent
+        nothing else needs), so a plugin may take over ``value``'s memory instead of
+        copying, as long as ``buf`` stays the same object (the same-buffer contract)."""
         if self.mutable:
             buf[...] = value
             return buf
@@ -330,6 +339,22 @@ class Backend:
             extend_raw(ns, self)  # the special submodule and the NumPy extras, on raw arrays
             self._rule_xp = ns
         return self._rule_xp
+
+    @property
+    def sweep_hooks(self) -> tuple:
+        """``(rule_xp, coerce, like, lean)`` for the backward sweep's lean path; ``coerce``
+        and ``like`` are None where this backend keeps the identity defaults (nothing to
+        call), and results of a class in ``lean`` skip ``coerce`` (see :attr:`lean_coerce`)."""
+        hooks = self.__dict__.get("_sweep_hooks")
+        if hooks is None or hooks[0] is not self._rule_xp:  # rule_xp reset: rebuild
+            cls = type(self)
+            hooks = self.__dict__["_sweep_hooks"] = (
+                self.rule_xp,
+                None if cls.coerce is Backend.coerce else self.coerce,
+                None if cls.like is Backend.like else self.like,
+                frozenset(self.array_types) if self.lean_coerce else frozenset(),
+            )
+        return hooks
 
     def __repr__(self) -> str:
         return f"<ag_bridge backend {self.name!r}>"

@@ -12,6 +12,7 @@ exception leaves every ``.grad`` as it was.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from ._node import GRAPH_FREED, Leaf
@@ -62,12 +63,11 @@ def _collect(roots: list) -> list:
         for _, p, _ in n.parents:
             if p not in seen:
                 stack.append(p)
-    order.sort(key=_seq, reverse=True)
+    order.sort(key=_SEQ, reverse=True)
     return order
 
 
-def _seq(n: Any) -> int:
-    return n.seq
+_SEQ = attrgetter("seq")
 
 
 def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
@@ -103,8 +103,8 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
                 leaves.append((n, g))
                 continue
             _pull(n, g, grads, lift if create_graph else None)
-            if not retain_graph:
-                n.free()
+            if not retain_graph:  # free the saved values now they are consumed (Node.free)
+                n.args = n.kwargs = n.ans = None
     finally:
         if create_graph:
             STATE.set(old_state)
@@ -123,15 +123,60 @@ def _accumulate(grads: dict, node: Any, k: int, g: Any) -> None:
 
 
 def _pull(n: Any, g: Any, grads: dict, lift: Any) -> None:
-    if n.args is None:
+    args = n.args
+    if args is None:
         raise RuntimeError(GRAPH_FREED.format(what=f"{n.op}() result"))
-    b = n.backend
     rule = n.rule
     if rule is None:
         raise NotImplementedError(
-            f"no VJP for {n.op}() on backend '{b.name}' yet; "
+            f"no VJP for {n.op}() on backend '{n.backend.name}' yet; "
             "compute this value outside autograd.record() or detach() its input"
         )
+    if lift is not None or n.multi or n.listarg or rule.joint is not None:
+        return _pull_general(n, g, grads, lift)
+    # The common case, kept lean: one function per argument, raw arrays.
+    b = n.backend
+    xp, coerce, like, lean = b.sweep_hooks
+    ans, kwargs, fns = n.ans, n.kwargs, rule.fns
+    for slot, parent, k in n.parents:
+        try:
+            fn = fns[slot] if slot < len(fns) else None
+            if fn is None:
+                raise NotImplementedError(
+                    f"no VJP for {n.op}() argument {slot} on backend '{b.name}'; "
+                    "pass that argument as a constant (detach() it)"
+                )
+            c = fn(xp, g, ans, *args, **kwargs)
+            if c is None:
+                continue
+            if coerce is not None and c.__class__ not in lean:
+                c = coerce(c)
+            inp = args[slot] if slot < len(args) else kwargs[n.arrays[slot]]
+            cdt, idt = c.dtype, inp.dtype
+            if (cdt is not idt and cdt != idt) or c.shape != inp.shape:
+                c = _fit(xp, c, inp, b)
+            if like is not None:
+                c = like(c, inp)
+        except Exception as exc:
+            _note(exc, n, slot)
+            raise
+        if parent.multi:
+            _accumulate(grads, parent, k, c)
+        else:
+            prev = grads.get(parent)
+            grads[parent] = c if prev is None else prev + c
+    return None
+
+
+def _note(exc: Exception, n: Any, slot: int) -> None:
+    if hasattr(exc, "add_note"):
+        exc.add_note(f"raised by the VJP of {n.op}() (argument {slot}) on backend '{n.backend.name}'")
+
+
+def _pull_general(n: Any, g: Any, grads: dict, lift: Any) -> None:
+    """Multi-output ops, sequence inputs, joint rules and ``create_graph``."""
+    b = n.backend
+    rule = n.rule
     create = lift is not None
     if n.multi:
         g = tuple(b.zeros_like(a) if c is None else c for a, c in zip(n.ans, g))
@@ -164,8 +209,7 @@ def _pull(n: Any, g: Any, grads: dict, lift: Any) -> None:
                 c = _fit(xp, c, inp, b)
             c = xp._like(c, inp)  # the input's layout (chunks); eager backends: c itself
         except Exception as exc:
-            if hasattr(exc, "add_note"):
-                exc.add_note(f"raised by the VJP of {n.op}() (argument {slot}) on backend '{b.name}'")
+            _note(exc, n, slot)
             raise
         if parent.multi:
             _accumulate(grads, parent, k, c)

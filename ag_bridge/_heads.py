@@ -65,8 +65,13 @@ def seeds(heads: Sequence[Any], head_grads: Sequence[Any] | None, who: str, wrap
 
 
 def apply(leaves: list) -> None:
-    """Write the collected cotangents into the leaves' buffers (after success)."""
-    for leaf, g in leaves:
+    """Write the collected cotangents into the leaves' buffers (after success).
+
+    ``leaves`` is emptied as it goes, so the local ``g`` is the sweep's last reference
+    to each cotangent: a backend may then adopt its memory (see
+    :meth:`~ag_bridge.Backend.write_into`)."""
+    while leaves:
+        leaf, g = leaves.pop()
         holder = leaf.grad
         if is_array(g):
             g = g._data
@@ -74,6 +79,7 @@ def apply(leaves: list) -> None:
             holder._data = leaf.backend.add_into(holder._data, g)
         else:
             holder._data = leaf.backend.write_into(holder._data, g)
+        del g
 
 
 def backward(heads: Sequence[Any], head_grads: Sequence[Any] | None = None,

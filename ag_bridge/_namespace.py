@@ -21,7 +21,7 @@ from ._registry import RULES
 from ._spec import COMPOSITE, SPECS, Spec
 from ._special import NAMES, raw_special
 from ._state import STATE
-from .rules.elementwise import FORWARDS
+from .rules.elementwise import ANS_ONLY, FORWARDS, NO_ANS
 
 __all__ = ["build_namespace", "API_VERSION"]
 
@@ -120,16 +120,33 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
     inexact = backend.is_inexact
     state = STATE.get
     check = spec.category not in _CONVERTING
+    # A result whose class is one of the backend's array types needs no coerce() where
+    # the backend's coerce only normalises other classes (NumPy's scalars): None = ask.
+    lean = frozenset(backend.array_types) if backend.lean_coerce else None
+    kinds: dict = {}
+    ans_only = op in ANS_ONLY
+    keep = op not in NO_ANS  # whether the node keeps the output (its rule reads it)
+
+    def inexact_of(dtype: Any) -> bool:  # one backend call per dtype
+        try:
+            return kinds[dtype]
+        except KeyError:
+            v = kinds[dtype] = inexact(dtype)
+            return v
+        except TypeError:  # unhashable dtype
+            return inexact(dtype)
 
     def finish(args: tuple, kwargs: dict, out: Any, parents: list) -> Any:
         if multi:
             out = rebuild(out, list(map(coerce, out)))
             node = Node(op, rule, args, kwargs, out, tuple(parents), backend, True, listarg, names)
             return _wrap_out(out, backend, node)
-        out = coerce(out)
-        if not inexact(out.dtype):
+        if lean is None or out.__class__ not in lean:
+            out = coerce(out)
+        if not inexact_of(out.dtype):
             return wrap(out, backend)
-        return wrap(out, backend, Node(op, rule, args, kwargs, out, tuple(parents), backend, False, listarg,
+        return wrap(out, backend, Node(op, rule, args, kwargs, out if keep else None, tuple(parents),
+                                       backend, False, listarg,
                                        names))
 
     def general(*args: Any, **kwargs: Any) -> Any:
@@ -194,10 +211,15 @@ def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
             out = raw(data, *rest, **kwargs)
             if node is None or not state()[0]:
                 return wrap(coerce(out), backend) if backend.is_array(out) else _wrap_out(out, backend)
-            out = coerce(out)
-            if not inexact(out.dtype):
+            if lean is None:
+                out = coerce(out)
+            elif out.__class__ not in lean:  # a NumPy scalar, or a foreign result
+                out = coerce(out)
+            if not inexact_of(out.dtype):
                 return wrap(out, backend)
-            return wrap(out, backend, Node(op, rule, (data,) + rest, kwargs, out,
+            if ans_only and not rest and out.dtype == data.dtype:
+                data = out  # the rule reads only ans: do not keep the input alive (ANS_ONLY)
+            return wrap(out, backend, Node(op, rule, (data,) + rest, kwargs, out if keep else None,
                                            ((0, node, x._oidx),), backend, False))
         return unary
 

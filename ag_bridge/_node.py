@@ -11,6 +11,9 @@ __all__ = ["Node", "Leaf", "GRAPH_FREED"]
 # exist before it. The backward sweep sorts by this number.
 _SEQ = count()
 
+#: the keyword arguments of a call that had none (rules only unpack it, never write it)
+_NO_KWARGS: dict = {}
+
 GRAPH_FREED = (
     "the graph behind this {what} was already freed by an earlier backward pass; "
     "call backward(retain_graph=True) the first time to backpropagate through it twice"
@@ -37,7 +40,7 @@ class Node:
         self.op = op
         self.rule = rule
         self.args = args
-        self.kwargs = kwargs
+        self.kwargs = kwargs or _NO_KWARGS  # one shared empty dict: most calls have none
         self.ans = ans
         self.parents = parents
         self.backend = backend

@@ -14,27 +14,53 @@ def is_scalar(a: Any) -> bool:
     return isinstance(a, (int, float, complex, bool))
 
 
+#: dtype class -> {dtype: whether it is complex} (dtypes are few; asked once per dtype).
+#: Keyed by class first, so dtypes of two libraries are never compared with each other.
+_COMPLEX: dict = {}
+_REAL_PY = frozenset((int, float, bool))
+
+
+def _complex_dtype(xp: Any, dt: Any) -> bool:
+    try:
+        return _COMPLEX[dt.__class__][dt]
+    except KeyError:
+        v = bool(dt == xp.complex128 or dt == xp.complex64)
+        _COMPLEX.setdefault(dt.__class__, {})[dt] = v
+        return v
+    except TypeError:  # an unhashable dtype
+        return bool(dt == xp.complex128 or dt == xp.complex64)
+
+
 def is_complex(xp: Any, a: Any) -> bool:
     """Whether ``a`` (array or Python number) is complex."""
+    cls = a.__class__
+    if cls in _REAL_PY:
+        return False
+    if cls is complex:
+        return True
     if isinstance(a, _PY):
         return False
     if isinstance(a, complex):
         return True
-    dt = a.dtype
-    return dt == xp.complex128 or dt == xp.complex64
+    return _complex_dtype(xp, a.dtype)
 
 
 def cj(xp: Any, a: Any) -> Any:
     """Conjugate of a derivative factor (identity for real values).
 
     Rules follow PyTorch's conjugate-Wirtinger convention: the cotangent of a
-    holomorphic ``f`` is ``g * conj(f'(x))``.
+    holomorphic ``f`` is ``g * conj(f'(x))``. Real arrays cost one dictionary lookup.
     """
+    cls = a.__class__
+    if cls in _REAL_PY:
+        return a
+    if cls is complex:
+        return a.conjugate()
     if isinstance(a, _PY):
         return a
     if isinstance(a, complex):
         return a.conjugate()
-    return xp.conj(a) if is_complex(xp, a) else a
+    return xp.conj(a) if _complex_dtype(xp, a.dtype) else a
 
 
 def zeros(xp: Any, g: Any) -> Any:

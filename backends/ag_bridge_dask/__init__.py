@@ -418,6 +418,8 @@ class Backend(_Backend):
 
         return library_function("scipy-blocks", name)
 
+    lean_coerce = False  # coerce() below rewrites Dask arrays of unknown sizes
+
     def coerce(self, raw: Any) -> Any:
         """Make data-dependent sizes (boolean masks, ``nonzero``, ``unique_*``) known.
 
