@@ -99,7 +99,8 @@ def _with_portable_take(xp: Any, backend: GenericBackend) -> Any:
     from ._patch import derived_namespace
     from ._portable_keys import gather
 
-    fixed = derived_namespace(f"ag_bridge.generic.{backend.name}", xp,
+    # named as the library's namespace: messages and reprs name the library, not this copy
+    fixed = derived_namespace(getattr(xp, "__name__", backend.name), xp,
                               f"{getattr(xp, '__name__', xp)} with a portable take()")
 
     def take(x: Any, indices: Any, /, *, axis: int | None = None) -> Any:
