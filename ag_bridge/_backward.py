@@ -142,10 +142,7 @@ def _pull(n: Any, g: Any, grads: dict, lift: Any) -> None:
         try:
             fn = fns[slot] if slot < len(fns) else None
             if fn is None:
-                raise NotImplementedError(
-                    f"no VJP for {n.op}() argument {slot} on backend '{b.name}'; "
-                    "pass that argument as a constant (detach() it)"
-                )
+                _no_vjp(n, slot)
             c = fn(xp, g, ans, *args, **kwargs)
             if c is None:
                 continue
@@ -166,6 +163,13 @@ def _pull(n: Any, g: Any, grads: dict, lift: Any) -> None:
             prev = grads.get(parent)
             grads[parent] = c if prev is None else prev + c
     return None
+
+
+def _no_vjp(n: Any, slot: int) -> None:
+    raise NotImplementedError(
+        f"no VJP for {n.op}() argument {slot} on backend '{n.backend.name}'; "
+        "pass that argument as a constant (detach() it)"
+    )
 
 
 def _note(exc: Exception, n: Any, slot: int) -> None:
@@ -195,10 +199,7 @@ def _pull_general(n: Any, g: Any, grads: dict, lift: Any) -> None:
             else:
                 fn = rule.fns[slot] if slot < len(rule.fns) else None
                 if fn is None:
-                    raise NotImplementedError(
-                        f"no VJP for {n.op}() argument {slot} on backend '{b.name}'; "
-                        "pass that argument as a constant (detach() it)"
-                    )
+                    _no_vjp(n, slot)
                 c = fn(xp, g, ans, *args, **kwargs)
             if c is None:
                 continue

@@ -118,12 +118,6 @@ class Backend(_Backend):
         return library_function("jax", name)
 
     # -- identity ---------------------------------------------------------------
-    def is_complex(self, dtype: Any) -> bool:
-        return jnp.issubdtype(dtype, jnp.complexfloating)
-
-    def is_inexact(self, dtype: Any) -> bool:
-        return jnp.issubdtype(dtype, jnp.inexact)
-
     # -- devices, conversion -----------------------------------------------------
     def device(self, raw: Any) -> Any:
         """The array's device (None for a tracer inside ``jax.jit``)."""
