@@ -324,10 +324,28 @@ def _placed(fn: Callable, backend: Any, converts: bool) -> Callable:
     def placed(*args: Any, device: Any = None, **kwargs: Any) -> Any:
         if device is None and converts and args and (isinstance(args[0], Array) or is_array(args[0])):
             return fn(*args, **kwargs)
+        if converts and args and isinstance(args[0], (list, tuple)):
+            args = (_raw_nested(args[0], backend),) + args[1:]
         dev = place(device)
         return fn(*args, **kwargs) if dev is None else fn(*args, device=dev, **kwargs)
 
     return placed
+
+
+def _raw_nested(obj: Any, backend: Any) -> Any:
+    """``asarray``'s nested sequence with every ag_bridge Array replaced by its raw array
+    (a library such as torch takes an unknown element for a sequence). Such an array is
+    a constant: building one from recorded arrays would drop their gradients, so that is
+    refused with the differentiable way (``stack``)."""
+    if isinstance(obj, Array):
+        if obj._node is not None and STATE.get()[0]:
+            raise ValueError(
+                f"asarray(): a sequence holding a recorded array on backend '{backend.name}' "
+                "would drop its gradient; build it with xp.stack(...) (or detach() the element)")
+        return obj._data
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_raw_nested(o, backend) for o in obj)
+    return obj
 
 
 def _signature(raw: Callable) -> inspect.Signature | None:
