@@ -357,6 +357,21 @@ def _signature(raw: Callable) -> inspect.Signature | None:
     return sig.replace(parameters=params)
 
 
+@functools.cache
+def _standard_signature(qualname: str) -> inspect.Signature | None:
+    """The standard's signature of ``qualname`` for a library function Python cannot
+    inspect (torch's builtins), read from array-api-strict, the standard's reference
+    implementation, when it is installed (None otherwise)."""
+    try:
+        import array_api_strict as ref
+    except ImportError:
+        return None
+    obj: Any = ref
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return None if obj is None else _signature(obj)
+
+
 def _make(spec: Spec, raw: Callable | None, backend: Any) -> Callable:
     if raw is not None and spec.qualname in FORWARDS:  # composed where the library falls short
         raw = functools.wraps(raw)(FORWARDS[spec.qualname](raw, backend.xp))
@@ -372,7 +387,7 @@ def _make(spec: Spec, raw: Callable | None, backend: Any) -> Callable:
     fn.__doc__ = (raw.__doc__ if raw is not None and raw.__doc__ else
                   f"{spec.qualname} of the array API standard (recording wrapper).")
     if raw is not None:
-        sig = _signature(raw)
+        sig = _signature(raw) or _standard_signature(spec.qualname)
         if sig is not None:
             fn.__signature__ = sig  # type: ignore[attr-defined]
         fn.__wrapped_raw__ = raw  # type: ignore[attr-defined]

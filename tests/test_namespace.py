@@ -557,3 +557,12 @@ def test_asarray_refuses_recorded_elements_it_would_detach(xp, backend):
         y = xp.stack([x[0], x[1]]).sum()   # the differentiable way
     y.backward()
     assert x.grad.asnumpy().tolist() == [1.0, 1.0]
+
+
+def test_builtin_functions_carry_the_standards_signature(xp):
+    """torch's argmax/zeros_like/stack are builtins Python cannot inspect; the recording
+    wrapper then shows the standard's signature (array-api-tests' test_signatures),
+    not ``(*args, **kwargs)``."""
+    for name, param in (("argmax", "axis"), ("zeros_like", "dtype"), ("stack", "axis"),
+                        ("isin", "invert"), ("searchsorted", "side")):
+        assert param in inspect.signature(getattr(xp, name)).parameters, name
