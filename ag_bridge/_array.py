@@ -163,7 +163,9 @@ class Array:
         if self._node is not None and STATE.get()[0]:
             raise TypeError(
                 "converting an array that needs gradients to a NumPy array inside "
-                "autograd.record() would silently drop its gradient; call .detach() first, "
+                "autograd.record() would silently drop its gradient (np.asarray() of the "
+                f"result of {self._node.op}() on backend '{self._backend.name}', e.g. by a "
+                "library's compiled NumPy-only code); call .detach() first, "
                 "or use the array API namespace (x.__array_namespace__()) for the computation"
             )
         out = self._backend.to_numpy(self._data)

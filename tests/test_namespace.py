@@ -566,3 +566,14 @@ def test_builtin_functions_carry_the_standards_signature(xp):
     for name, param in (("argmax", "axis"), ("zeros_like", "dtype"), ("stack", "axis"),
                         ("isin", "invert"), ("searchsorted", "side")):
         assert param in inspect.signature(getattr(xp, name)).parameters, name
+
+
+def test_numpy_conversion_under_record_names_the_op_and_backend(xp, backend):
+    """What compiled NumPy-only library code (xarray interp, SciPy simpson) hits."""
+    x = xp.asarray([1.0, 2.0])
+    x.attach_grad()
+    with autograd.record():
+        y = xp.tanh(x)
+        with pytest.raises(TypeError, match=rf"drop its gradient.*tanh\(\) on backend '{backend.name}'"):
+            np.asarray(y)
+    assert x.grad.asnumpy().tolist() == [0.0, 0.0]

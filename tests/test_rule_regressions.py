@@ -1,7 +1,7 @@
 """Regressions of wrong derivatives and spurious errors (issues 14 and 10), on every backend.
 
-Conformance samples JAX and Dask to the first case of each op, so each case here
-runs on every installed backend. Expected values come from analytic formulas
+Conformance samples JAX (docs/conformance.md, "What is sampled"), so each case
+here runs on every installed backend. Expected values come from analytic formulas
 (written out below) or NumPy's own indexing (``np.add.at``), never from ag_bridge.
 """
 
