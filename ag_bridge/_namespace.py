@@ -357,6 +357,15 @@ def _signature(raw: Callable) -> inspect.Signature | None:
     return sig.replace(parameters=params)
 
 
+def _forwards_keywords(sig: inspect.Signature, qualname: str) -> bool:
+    """True for a plugin's forwarding wrapper such as ``(x, /, **kw)``: it takes keywords
+    through ``**kw`` without naming the standard's, so the standard's signature says more."""
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        return False
+    std = _standard_signature(qualname)
+    return std is not None and not set(std.parameters) <= set(sig.parameters)
+
+
 @functools.cache
 def _standard_signature(qualname: str) -> inspect.Signature | None:
     """The standard's signature of ``qualname`` for a library function Python cannot
@@ -369,7 +378,12 @@ def _standard_signature(qualname: str) -> inspect.Signature | None:
     obj: Any = ref
     for part in qualname.split("."):
         obj = getattr(obj, part, None)
-    return None if obj is None else _signature(obj)
+    sig = None if obj is None else _signature(obj)
+    if sig is None:
+        return None
+    bare = inspect.Parameter.empty  # strict's annotations name strict's own types
+    return sig.replace(parameters=[p.replace(annotation=bare) for p in sig.parameters.values()],
+                       return_annotation=bare)
 
 
 def _make(spec: Spec, raw: Callable | None, backend: Any) -> Callable:
@@ -386,10 +400,12 @@ def _make(spec: Spec, raw: Callable | None, backend: Any) -> Callable:
     fn.__name__ = fn.__qualname__ = spec.name
     fn.__doc__ = (raw.__doc__ if raw is not None and raw.__doc__ else
                   f"{spec.qualname} of the array API standard (recording wrapper).")
+    sig = None if raw is None else _signature(raw)
+    if sig is None or _forwards_keywords(sig, spec.qualname):  # a missing op shows the standard's too
+        sig = _standard_signature(spec.qualname) or sig
+    if sig is not None:
+        fn.__signature__ = sig  # type: ignore[attr-defined]
     if raw is not None:
-        sig = _signature(raw) or _standard_signature(spec.qualname)
-        if sig is not None:
-            fn.__signature__ = sig  # type: ignore[attr-defined]
         fn.__wrapped_raw__ = raw  # type: ignore[attr-defined]
     return fn
 
