@@ -23,7 +23,8 @@ from pathlib import Path
 from . import all_cases, policy, report, results
 from .expectations import DIRECTORY
 
-__all__ = ["FIRST_PARTY", "RESULTS", "PAGE", "main", "stale", "render_page", "expectations_digest"]
+__all__ = ["FIRST_PARTY", "RESULTS", "PAGE", "main", "stale", "render_page", "expectations_digest",
+           "gap_digests", "changed_cases"]
 
 FIRST_PARTY = ("numpy", "torch", "jax", "array_api_strict", "dask")
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,28 @@ def expectations_digest(backend: str) -> str:
     """A short hash of the backend's expectations file ('' when it has none)."""
     f = DIRECTORY / f"{backend}.toml"
     return hashlib.sha256(f.read_bytes()).hexdigest()[:12] if f.exists() else ""
+
+
+def gap_digests(backend: str, path: str | Path | None = None) -> dict[str, str]:
+    """Each op glob the backend's expectations declare -> a short hash of its gaps' fields
+    (not their line numbers), so a rerun can be limited to what an edit touched."""
+    from .expectations import load
+
+    by: dict[str, list] = {}
+    for g in load(backend, path).gaps:
+        by.setdefault(g.op, []).append((g.kind, g.dtype, g.check, g.reason))
+    return {op: hashlib.sha256(repr(sorted(v)).encode()).hexdigest()[:12] for op, v in sorted(by.items())}
+
+
+def changed_cases(old: dict[str, str], new: dict[str, str], ids: set[str]) -> set[str]:
+    """The case ids among ``ids`` that a gap added, removed or edited between ``old`` and
+    ``new`` (:func:`gap_digests`) may cover."""
+    from .expectations import Gap
+
+    ops = {op for op in old.keys() | new.keys() if old.get(op) != new.get(op)}
+    pats = [Gap(op, "xfail", "changed") for op in ops]
+    return {c.id for c in all_cases() if c.id in ids and any(g.matches(c.op, c.id, "float64", "*")
+                                                            for g in pats)}
 
 
 def expected_cases(backend: str, sampled: bool) -> set[str]:
@@ -81,7 +104,7 @@ def _run(names: list[str], ops: str | None, jobs: int, tmp: Path) -> dict:
 
 def _merge(data: dict, new: dict, replace_cases: bool) -> None:
     for name, info in new["backends"].items():
-        info = dict(info, expectations=expectations_digest(name))
+        info = dict(info, expectations=expectations_digest(name), gaps=gap_digests(name))
         if replace_cases and name in data["backends"]:
             done = {c["case"] for c in new["cells"] if c["backend"] == name}
             data["cells"] = [c for c in data["cells"] if not (c["backend"] == name and c["case"] in done)]
@@ -110,14 +133,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     installed = [] if args.no_run else [n for n in FIRST_PARTY if n in ag_bridge.available_backends()]
     for name in installed:
         info = data["backends"].get(name)
-        if info is None or info.get("expectations", "") != expectations_digest(name):
+        edited = info is not None and info.get("expectations", "") != expectations_digest(name)
+        if info is None or edited and "gaps" not in info:
             _merge(data, _run([name], None, args.jobs, tmp), replace_cases=False)
             continue
         have = {c["case"] for c in data["cells"] if c["backend"] == name}
         want = expected_cases(name, info.get("sampled", False))
         data["cells"] = [c for c in data["cells"] if c["backend"] != name or c["case"] in want]
-        if want - have:
-            _merge(data, _run([name], ",".join(sorted(want - have)), args.jobs, tmp), replace_cases=True)
+        rerun = (want - have) | (changed_cases(info["gaps"], gap_digests(name), want) if edited else set())
+        if rerun:
+            _merge(data, _run([name], ",".join(sorted(rerun)), args.jobs, tmp), replace_cases=True)
+        elif edited:  # nothing the edit covers is in the matrix: record the new file
+            data["backends"][name] = dict(info, expectations=expectations_digest(name),
+                                          gaps=gap_digests(name))
     if tmp.exists():
         os.unlink(tmp)
     order = {n: i for i, n in enumerate(FIRST_PARTY)}

@@ -38,3 +38,21 @@ def test_staleness_is_noticed():
     data["backends"]["numpy"] = dict(data["backends"]["numpy"], expectations="0" * 12)
     found = " ".join(docs.stale(data))
     assert "sin[3x4]" in found and "expectations/numpy.toml changed" in found
+
+
+def test_an_edited_gap_reruns_only_the_cases_it_covers(tmp_path):
+    """Editing one gap of a backend's expectations reruns the cases that gap names, not the
+    backend's whole column (JAX's takes over an hour of CPU)."""
+    def write(name: str, reason: str, extra: str = "") -> dict:
+        f = tmp_path / name
+        f.write_text(f'[[gap]]\nop = "linalg.eig*"\nkind = "xfail"\nreason = "{reason}"\n{extra}')
+        return docs.gap_digests("numpy", f)
+
+    ids = docs.expected_cases("numpy", False)
+    old = write("old.toml", "one reason")
+    assert docs.changed_cases(old, write("same.toml", "one reason"), ids) == set()
+    edited = docs.changed_cases(old, write("new.toml", "another reason"), ids)
+    assert edited and all(i.startswith("linalg.eig") for i in edited)
+    assert {i for i in ids if i.startswith(("linalg.eig[", "linalg.eigh[", "linalg.eigvals"))} <= edited
+    added = write("add.toml", "one reason", '[[gap]]\nop = "sin[3x4]"\nkind = "xfail"\nreason = "r"\n')
+    assert docs.changed_cases(old, added, ids) == {"sin[3x4]"}
