@@ -123,7 +123,9 @@ def _init_worker(specs: list[str], expectations: str | None, quiet_sigint: bool)
     """Load the backends and their declared gaps once per process."""
     if quiet_sigint:  # the parent handles Ctrl-C and stops the workers
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault("JAX_ENABLE_X64", "1")
+    from ._env import prepare
+
+    prepare()
     import warnings
 
     warnings.simplefilter("ignore")  # libraries' casting warnings are the records' intent
@@ -329,7 +331,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace, argv: list) -> int:
-    os.environ.setdefault("JAX_ENABLE_X64", "1")  # float64 conformance: before JAX is imported
+    from ._env import prepare
+
+    prepare()  # float64, fast XLA compiles: before JAX starts
     from . import report
     from . import results as res_mod
     from .backend_spec import BackendSpecError, resolve

@@ -8,7 +8,8 @@ the pytest plugin and this repository's tests.
   much faster.
 * JAX compiles every eager operation for each new shape and dtype (3 to 4 s
   of CPU a case, over 50 CPU-minutes for every case: more than CI's 30
-  minutes on 2 cores allow). Unless a run is ``full`` (``--full``, or
+  minutes on 2 cores allow; :mod:`._env`'s compile flags cut the compilation
+  to about 40 %). Unless a run is ``full`` (``--full``, or
   ``AG_BRIDGE_FULL_CONFORMANCE=1`` in the tests) JAX runs the first case of
   every op and every case that reaches code its plugin defines
   (:func:`runs_on`, decided by :mod:`.reach`). Dask and the others run every case.

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 
-# Conformance runs in float64: JAX must be in 64-bit mode before it is imported.
-os.environ.setdefault("JAX_ENABLE_X64", "1")
+# Conformance runs in float64 (JAX in 64-bit mode) with fast XLA compiles: set before JAX
+# starts (conformance/_env.py says why).
+from ag_bridge.conformance._env import prepare  # noqa: E402
+
+prepare()
 # SciPy follows the array API only when this is set before scipy is first imported, and
 # jax (loaded below with every backend) imports scipy: tests/test_downstream.py needs it.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")

@@ -34,11 +34,10 @@ def pytest_generate_tests(metafunc: Any) -> None:
     """One test per (backend, case) for tests taking the ``ag_bridge_case`` argument."""
     if "ag_bridge_case" not in metafunc.fixturenames:
         return
-    import os
-
     import pytest
+    from ag_bridge.conformance._env import prepare
 
-    os.environ.setdefault("JAX_ENABLE_X64", "1")
+    prepare()  # float64, fast XLA compiles: before JAX starts
     from ag_bridge.conformance import all_cases, policy
     from ag_bridge.conformance.backend_spec import BackendSpecError, resolve
 
