@@ -42,7 +42,7 @@ from .expectations import Expectations
 from .expectations import load as load_expectations
 from .reach import reaches_plugin
 
-__all__ = ["FD_BACKENDS", "SAMPLED_BACKENDS", "run_dtypes", "DTYPES", "WIDE", "CHECKS", "STATUSES", "Cell",
+__all__ = ["FD_BACKENDS", "SAMPLED_BACKENDS", "DTYPES", "WIDE", "CHECKS", "STATUSES", "Cell",
            "Reference", "run_case", "sampled", "first_cases", "runs_on", "declared_skip", "reproducer",
            "FAILING"]
 
@@ -89,17 +89,6 @@ def runs_on(case: Case, backend: str, firsts: set[int], full: bool | None = None
     (:func:`.reach.reaches_plugin`)."""
     return (backend not in sampled(full) or id(case) in firsts
             or reaches_plugin(case, backend))
-
-
-def run_dtypes(case: Case, backend: str, dtypes: tuple, firsts: set[int],
-               full: bool | None = None) -> tuple:
-    """The dtypes ``case`` runs in on ``backend``: all of ``dtypes``, except on a sampled
-    backend for a case that runs only because it reaches plugin code (not the first case
-    of its op): there the double precision one (``dtypes[0]``) alone -- the single
-    precision check of the op is the first case's, and the CI time budget is the reason."""
-    if backend in sampled(full) and id(case) not in firsts:
-        return dtypes[:1]
-    return dtypes
 
 
 @dataclass

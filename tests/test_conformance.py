@@ -31,7 +31,7 @@ def _run(case, name, dtypes, firsts):
                     "(set AG_BRIDGE_FULL_CONFORMANCE=1 for every case)")
     exp = _EXPECTED.setdefault(name, load_expectations(name))
     with on_backend(name):
-        cells = policy.run_case(case, name, policy.run_dtypes(case, name, dtypes, firsts),
+        cells = policy.run_case(case, name, dtypes,
                                 exp=exp, reference=_REFERENCE,
                                 device=selection()[1])
     if cells and all(c.status == "not-provided" for c in cells):
