@@ -152,8 +152,11 @@ class Backend:
         return self.xp.zeros(0, dtype=dtype, device=device)
 
     def to_numpy(self, raw: Any) -> Any:
-        """A NumPy copy of a raw array: through DLPack, ``__array__``, or a ``todense()``
-        the library offers (pydata sparse refuses implicit densifying)."""
+        """A NumPy copy of a raw array: through DLPack, ``__array__``, DLPack of a copy
+        (DLPack refuses a read-only buffer such as a broadcast view, and marray 0.0.12's
+        arrays have no ``__array__``), or a ``todense()`` the library offers (pydata
+        sparse refuses implicit densifying). Never a NumPy object array: NumPy wraps an
+        object it cannot read as a 0-d object array, silently."""
         import numpy
 
         try:
@@ -161,11 +164,19 @@ class Backend:
         except Exception:
             pass
         try:
-            return numpy.array(raw, copy=True)
+            out = numpy.array(raw, copy=True)
+            if out.dtype != object:
+                return out
         except Exception:
-            if hasattr(raw, "todense"):
-                return numpy.array(raw.todense(), copy=True)
-            raise
+            pass
+        try:
+            return numpy.array(numpy.from_dlpack(self.xp.asarray(raw, copy=True)), copy=True)
+        except Exception:
+            pass
+        if hasattr(raw, "todense"):
+            return numpy.array(raw.todense(), copy=True)
+        raise TypeError(f"backend '{self.name}': cannot copy a {type(raw).__name__} to NumPy "
+                        "(it has no working __dlpack__, __array__ or todense())")
 
     def repr(self, raw: Any) -> str:
         """MXNet-style text of a raw array (docs/semantics.md, "How arrays print").

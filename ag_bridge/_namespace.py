@@ -17,6 +17,7 @@ from typing import Any
 from ._array import Array, _unwrap_key, mixed_error, refuse_foreign, wrap
 from ._extras import bind, raw_einsum
 from ._node import Node
+from ._portable_functions import to_device
 from ._registry import RULES
 from ._spec import COMPOSITE, SPECS, Spec
 from ._special import NAMES, raw_special
@@ -429,7 +430,7 @@ def build_namespace(backend: Any) -> types.ModuleType:
     ns.Array = Array
     ns.backend = backend
     # The array object's to_device() records through here (Array.to_device calls it).
-    ns._to_device = _make(SPECS["to_device"], _to_device, backend)
+    ns._to_device = _make(SPECS["to_device"], functools.partial(to_device, backend), backend)
     # Internal recorded ops the rules use (scatter for indexing VJPs).
     ns._index_add = _internal("_index_add", backend.index_add, backend, (0, 2))
     ns._index_set = _internal("_index_set", backend.index_set, backend, (0, 2))
@@ -462,13 +463,6 @@ def _like_op(backend: Any) -> Callable:
 def _getitem(a: Any, key: Any) -> Any:
     """``a[key]`` for rules (``xp._getitem``): recorded for Arrays, so create_graph sees it."""
     return a[key]
-
-
-def _to_device(x: Any, device: Any, /, *, stream: Any = None) -> Any:
-    """``x`` on ``device`` (array-api-compat's helper: torch tensors have no ``to_device``)."""
-    from array_api_compat import to_device
-
-    return to_device(x, device, stream=stream)
 
 
 def _internal(op: str, raw: Callable, backend: Any, slots: tuple) -> Callable:

@@ -23,12 +23,17 @@ everything the standard leaves optional, or that libraries get wrong, is
   O(m log m) sorted segment sum, else a one-hot contraction in bounded blocks
   (:func:`scatter_add`). Integer-array ``__setitem__`` is never used: the
   standard does not require it.
+* ``descending``: whether ``sort``/``argsort`` take the standard's ``descending=``
+  (marray 0.0.12's do not); ``to_device``: whether the array's ``to_device``
+  returns the moved array (marray 0.0.12's moves it in place and returns None).
+  Where not, :mod:`ag_bridge._portable_functions` builds them from the standard.
 * the functions and extensions (``linalg``, ``fft``) present, the default
   device and dtypes: read from the namespace and ``__array_namespace_info__()``.
 
 The fallbacks use standard functions only, so they run on every library; a
 plugin replaces one only where its library has something faster. They live in
-two files, by job: :mod:`ag_bridge._portable_keys` (keys: completing,
+three files, by job: :mod:`ag_bridge._portable_functions` (namespace functions
+a library gets wrong or lacks a keyword of), :mod:`ag_bridge._portable_keys` (keys: completing,
 flipping, integer arrays as flat ids and a gather; FFT arguments) and
 :mod:`ag_bridge._portable_scatter` (scatter-add, scatter-last and the writes
 ``index_add``/``index_set`` built on them). This file holds the probe.
@@ -53,6 +58,8 @@ class Capabilities:
     implicit_axes: bool = True
     negative_steps: bool = True
     sort: bool = True
+    descending: bool = True
+    to_device: bool = True
     arange: bool = True
     functions: frozenset = field(default_factory=frozenset, repr=False)
     extensions: tuple = ()
@@ -89,6 +96,17 @@ def probe(xp: Any) -> Capabilities:
         return tuple(r.shape) == (2, 3) and _same(xp, xp.reshape(r, (-1,)), [3, 4, 5, 0, 1, 2]) \
             and _same(xp, ar(3)[xp.asarray([2, 0, 2])], [2, 0, 2])
 
+    def descending() -> bool:
+        a = xp.asarray([3.0, 1.0, 3.0])
+        return _same(xp, xp.sort(a, descending=True), [3.0, 3.0, 1.0]) \
+            and _same(xp, xp.argsort(a, descending=True, stable=True), [0, 2, 1])
+
+    def to_device() -> bool:
+        from array_api_compat import device, to_device
+
+        a = xp.asarray([1.0])
+        return tuple(to_device(a, device(a)).shape) == (1,)
+
     try:
         info = xp.__array_namespace_info__()
         device, dtypes = info.default_device(), dict(info.default_dtypes())
@@ -102,6 +120,8 @@ def probe(xp: Any) -> Capabilities:
         implicit_axes=_works(lambda: tuple(xp.reshape(ar(6), (2, 3))[0].shape) == (3,)),
         negative_steps=_works(lambda: _same(xp, ar(3)[::-1], [2, 1, 0])),
         sort=take and {"argsort", "searchsorted", "take", "concat", "where"} <= names,
+        descending=_works(descending),
+        to_device=_works(to_device),
         arange=has_arange,
         functions=names,
         extensions=exts,

@@ -1,0 +1,130 @@
+"""Functions a library gets wrong or offers without a keyword of the standard, built from
+the standard (:mod:`ag_bridge._portable_functions`), and arrays a library cannot export
+through DLPack (``Backend.to_numpy``): the three causes of marray's former declared gaps.
+
+Each repair is chosen by a probed capability, so each is checked on array-api-strict
+with the capability switched off (library-independent), and on marray, the library
+whose behaviour needed it (0.0.12: no ``descending=``, ``to_device`` returning None,
+broadcast views DLPack refuses to export and no ``__array__``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+
+import numpy
+import pytest
+
+import ag_bridge
+from ag_bridge import autograd
+from ag_bridge._portable_functions import repaired_namespace
+
+from ._generic_libs import backend, installed
+
+marray_only = pytest.mark.skipif("marray" not in installed(), reason="marray is not installed")
+
+
+def _without(**caps):
+    """A stand-in backend of array-api-strict whose probe found ``caps`` missing."""
+    b = backend("array_api_strict")
+    return types.SimpleNamespace(name=b.name, caps=dataclasses.replace(b.caps, **caps),
+                                 device=b.device)
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_descending_sort_from_an_ascending_one_keeps_ties_in_order(axis):
+    import array_api_strict as xp
+
+    fixed = repaired_namespace(xp, _without(descending=False))
+    assert fixed is not xp and fixed.sort is not xp.sort
+    x = xp.asarray([[3.0, 1.0, 3.0, 2.0, 1.0], [0.0, 0.0, -1.0, 5.0, 0.0]])
+    for stable in (True, False):
+        got = fixed.sort(x, axis=axis, descending=True, stable=stable)
+        want = xp.sort(x, axis=axis, descending=True)
+        assert numpy.array_equal(numpy.asarray(got), numpy.asarray(want))
+    # stable descending: equal elements keep their order (the library's own is the reference)
+    got = fixed.argsort(x, axis=axis, descending=True, stable=True)
+    want = xp.argsort(x, axis=axis, descending=True, stable=True)
+    assert numpy.array_equal(numpy.asarray(got), numpy.asarray(want))
+    got, want = fixed.argsort(x, axis=axis), xp.argsort(x, axis=axis)
+    assert numpy.array_equal(numpy.asarray(got), numpy.asarray(want))
+
+
+def test_nothing_is_repaired_where_the_probe_found_nothing_wrong():
+    import array_api_strict as xp
+
+    assert repaired_namespace(xp, backend("array_api_strict")) is xp
+
+
+def test_to_device_falls_back_to_asarray_with_device():
+    import array_api_strict as xp
+
+    from ag_bridge._portable_functions import to_device
+
+    a = xp.asarray([1.0, 2.0])
+    stand_in = _without(to_device=False)
+    stand_in.xp = xp
+    out = to_device(stand_in, a, a.device)
+    assert out.device == a.device and numpy.array_equal(numpy.asarray(out), [1.0, 2.0])
+
+
+@marray_only
+def test_marray_descending_sort_gradient_follows_the_stable_order():
+    import marray
+
+    mxp = marray.numpy
+    x = ag_bridge.asarray(mxp.asarray(numpy.array([3.0, 1.0, 3.0, 2.0])))
+    assert not x._backend.caps.descending  # marray 0.0.12: sort() has no descending=
+    xp = x.__array_namespace__()
+    w = numpy.array([1.0, 10.0, 100.0, 1000.0])
+    x.attach_grad()
+    with autograd.record():
+        y = xp.sort(x, descending=True)
+        loss = xp.sum(y * xp.asarray(mxp.asarray(w)))
+    loss.backward()
+    order = numpy.argsort(-x.asnumpy(), kind="stable")  # ties in their original order
+    numpy.testing.assert_array_equal(y.asnumpy(), x.asnumpy()[order])
+    want = numpy.zeros(4)
+    want[order] = w  # d/dx of sum(x[order] * w)
+    numpy.testing.assert_array_equal(x.grad.asnumpy(), want)
+
+
+@marray_only
+def test_marray_to_device_returns_an_array_and_leaves_the_input_alone():
+    import marray
+
+    raw = marray.numpy.asarray(numpy.array([0.5, 1.5]))
+    x = ag_bridge.asarray(raw)
+    assert not x._backend.caps.to_device  # marray 0.0.12: to_device moves in place, returns None
+    x.attach_grad()
+    with autograd.record():
+        y = x.__array_namespace__().sin(x.to_device(x.device))
+    y.backward()
+    numpy.testing.assert_allclose(x.grad.asnumpy(), numpy.cos([0.5, 1.5]))
+
+
+@marray_only
+def test_a_broadcast_marray_copies_to_numpy_by_value_never_as_an_object_array():
+    # DLPack refuses a read-only broadcast view and MArray has no __array__: NumPy then
+    # wrapped the MArray in a 0-d object array, and a head gradient of that shape was refused
+    import marray
+
+    mxp = marray.numpy  # marray 0.0.12 builds a new namespace (and array type) at each access
+    x = ag_bridge.asarray(mxp.asarray(numpy.array([1.0, 2.0, 3.0])))
+    xp = x.__array_namespace__()
+    y = xp.broadcast_to(x, (2, 3))
+    got = y.asnumpy()
+    assert got.dtype == numpy.float64 and got.shape == (2, 3)
+    numpy.testing.assert_array_equal(got, numpy.broadcast_to([1.0, 2.0, 3.0], (2, 3)))
+    x.attach_grad()
+    with autograd.record():
+        y = xp.broadcast_to(x, (2, 3))
+    y.backward(ag_bridge.asarray(mxp.asarray(numpy.ones((2, 3)))))
+    numpy.testing.assert_array_equal(x.grad.asnumpy(), [2.0, 2.0, 2.0])
+
+
+def test_to_numpy_refuses_what_it_cannot_read():
+    b = backend("array_api_strict")
+    with pytest.raises(TypeError, match="cannot copy a object to NumPy"):
+        b.to_numpy(object())
