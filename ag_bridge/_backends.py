@@ -205,13 +205,18 @@ class Backend:
 
     def getitem(self, raw: Any, key: Any) -> Any:
         """``raw[key]`` with NumPy's meaning: negative steps become a ``flip`` where the
-        library refuses them, integer-array keys flat ids and ``take`` where its own
+        library refuses them, a mask over leading axes one over all axes where it fails
+        on those, integer-array keys flat ids and ``take`` where its own
         indexing is not NumPy's (``caps``)."""
         caps = self.caps
         if not caps.negative_steps:
             axes, key = _portable_keys.flip_key(tuple(raw.shape), key, self._is_bool_index)
             if axes:
                 raw = self.xp.flip(raw, axis=axes)
+        if not caps.mask_prefix:
+            full = _portable_keys.full_mask(self.xp, tuple(raw.shape), key, self._is_bool_index)
+            if full is not None:
+                return self.xp.reshape(raw[full[0]], full[1])
         if not caps.implicit_axes and _portable_keys.is_basic(key):
             key = _portable_keys.complete(key)
         elif caps.index_arrays != "numpy" and not _portable_keys.is_basic(key):

@@ -17,6 +17,9 @@ everything the standard leaves optional, or that libraries get wrong, is
   one-hot contraction (:func:`gather`).
 * ``implicit_axes``: whether ``x[0]`` on a 2-D array means ``x[0, ...]`` (strict
   refuses it): if not, keys get NumPy's implicit trailing ``...`` (:func:`complete`).
+* ``mask_prefix``: whether a boolean key over the leading axes only (``x[m]``,
+  ``m.ndim < x.ndim``) works (marray 0.0.12 fails on it): if not, the key is
+  broadcast over all axes and the result reshaped (:func:`full_mask`).
 * ``negative_steps``: whether ``x[::-1]`` works (PyTorch, cubed refuse it):
   if not, keys become a ``flip`` plus a positive-step key (:func:`flip_key`).
 * ``sort``: whether ``argsort``/``searchsorted`` exist; then scatter-add is an
@@ -56,6 +59,7 @@ class Capabilities:
     index_arrays: str = "numpy"
     take: bool = True
     implicit_axes: bool = True
+    mask_prefix: bool = True
     negative_steps: bool = True
     sort: bool = True
     descending: bool = True
@@ -96,6 +100,10 @@ def probe(xp: Any) -> Capabilities:
         return tuple(r.shape) == (2, 3) and _same(xp, xp.reshape(r, (-1,)), [3, 4, 5, 0, 1, 2]) \
             and _same(xp, ar(3)[xp.asarray([2, 0, 2])], [2, 0, 2])
 
+    def mask_prefix() -> bool:
+        r = xp.reshape(ar(6), (3, 2))[xp.asarray([False, True, True])]
+        return tuple(r.shape) == (2, 2) and _same(xp, xp.reshape(r, (-1,)), [2, 3, 4, 5])
+
     def descending() -> bool:
         a = xp.asarray([3.0, 1.0, 3.0])
         return _same(xp, xp.sort(a, descending=True), [3.0, 3.0, 1.0]) \
@@ -118,6 +126,7 @@ def probe(xp: Any) -> Capabilities:
         index_arrays="numpy" if _works(numpy_keys) else "flat",
         take=take,
         implicit_axes=_works(lambda: tuple(xp.reshape(ar(6), (2, 3))[0].shape) == (3,)),
+        mask_prefix=_works(mask_prefix),
         negative_steps=_works(lambda: _same(xp, ar(3)[::-1], [2, 1, 0])),
         sort=take and {"argsort", "searchsorted", "take", "concat", "where"} <= names,
         descending=_works(descending),

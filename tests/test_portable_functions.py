@@ -1,11 +1,13 @@
 """Functions a library gets wrong or offers without a keyword of the standard, built from
-the standard (:mod:`ag_bridge._portable_functions`), and arrays a library cannot export
-through DLPack (``Backend.to_numpy``): the three causes of marray's former declared gaps.
+the standard (:mod:`ag_bridge._portable_functions`), masks over leading axes
+(:func:`ag_bridge._portable_keys.full_mask`), and arrays a library cannot export
+through DLPack (``Backend.to_numpy``): the four causes of marray's former declared gaps.
 
 Each repair is chosen by a probed capability, so each is checked on array-api-strict
 with the capability switched off (library-independent), and on marray, the library
 whose behaviour needed it (0.0.12: no ``descending=``, ``to_device`` returning None,
-broadcast views DLPack refuses to export and no ``__array__``).
+``x[m]`` failing for ``m.ndim < x.ndim``, broadcast views DLPack refuses to export
+and no ``__array__``).
 """
 
 from __future__ import annotations
@@ -122,6 +124,42 @@ def test_a_broadcast_marray_copies_to_numpy_by_value_never_as_an_object_array():
         y = xp.broadcast_to(x, (2, 3))
     y.backward(ag_bridge.asarray(mxp.asarray(numpy.ones((2, 3)))))
     numpy.testing.assert_array_equal(x.grad.asnumpy(), [2.0, 2.0, 2.0])
+
+
+def test_a_mask_over_leading_axes_becomes_one_over_all_axes():
+    import array_api_strict as xp
+
+    from ag_bridge._portable_keys import full_mask
+
+    def is_bool(k):
+        return hasattr(k, "dtype") and k.dtype == xp.bool
+
+    a = xp.reshape(xp.arange(24.0), (3, 2, 4))
+    for m in ([False, True, True], [[True, False], [False, False], [True, True]]):
+        m = xp.asarray(m)
+        for key in (m, (m, ...)):
+            full, shape = full_mask(xp, tuple(a.shape), key, is_bool)
+            assert numpy.array_equal(numpy.asarray(xp.reshape(a[full], shape)), numpy.asarray(a[m]))
+    assert full_mask(xp, (3, 2), (xp.asarray([True, False, True]), 0), is_bool) is None
+    assert full_mask(xp, (3, 0), xp.asarray([True, False, True]), is_bool) is None
+
+
+@marray_only
+def test_marray_mask_over_the_first_axis_and_its_gradient():
+    import marray
+
+    mxp = marray.numpy
+    data = numpy.arange(6.0).reshape(3, 2)
+    x = ag_bridge.asarray(mxp.asarray(data))
+    assert not x._backend.caps.mask_prefix  # marray 0.0.12 fails on x[m] with m.ndim < x.ndim
+    xp = x.__array_namespace__()
+    x.attach_grad()
+    with autograd.record():
+        y = x[xp.asarray(mxp.asarray(numpy.array([False, True, True])))]
+        loss = xp.sum(y * y)
+    numpy.testing.assert_array_equal(y.asnumpy(), data[1:])
+    loss.backward()
+    numpy.testing.assert_array_equal(x.grad.asnumpy(), 2 * data * [[0], [1], [1]])
 
 
 def test_to_numpy_refuses_what_it_cannot_read():
