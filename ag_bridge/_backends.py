@@ -163,18 +163,21 @@ class Backend:
             return numpy.array(numpy.from_dlpack(raw), copy=True)
         except Exception:
             pass
+        err = None
         try:
             out = numpy.array(raw, copy=True)
             if out.dtype != object:
                 return out
-        except Exception:
-            pass
+        except Exception as exc:  # the library's own error (a lazy one computing): kept
+            err = exc
         try:
             return numpy.array(numpy.from_dlpack(self.xp.asarray(raw, copy=True)), copy=True)
         except Exception:
             pass
         if hasattr(raw, "todense"):
             return numpy.array(raw.todense(), copy=True)
+        if err is not None:
+            raise err
         raise TypeError(f"backend '{self.name}': cannot copy a {type(raw).__name__} to NumPy "
                         "(it has no working __dlpack__, __array__ or todense())")
 
