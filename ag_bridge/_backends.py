@@ -351,8 +351,6 @@ class Backend:
             ns._index_set = self.index_set
             ns._getitem = self.getitem
             ns._like = self.like
-            if not hasattr(ns, "arange"):  # sparse has none; the indexing rules count with it
-                ns.arange = _portable.standard_arange(self.xp)
             from ._extras import extend_raw
 
             extend_raw(ns, self)  # the special submodule and the NumPy extras, on raw arrays

@@ -27,8 +27,9 @@ everything the standard leaves optional, or that libraries get wrong, is
   (:func:`scatter_add`). Integer-array ``__setitem__`` is never used: the
   standard does not require it.
 * ``descending``: whether ``sort``/``argsort`` take the standard's ``descending=``
-  (marray 0.0.12's do not); ``to_device``: whether the array's ``to_device``
-  returns the moved array (marray 0.0.12's moves it in place and returns None).
+  (marray 0.0.12's do not; probed only where both exist, with ``flip``);
+  ``to_device``: whether the array's ``to_device`` returns the moved array
+  (marray 0.0.12's moves it in place and returns None).
   Where not, :mod:`ag_bridge._portable_functions` builds them from the standard.
 * the functions and extensions (``linalg``, ``fft``) present, the default
   device and dtypes: read from the namespace and ``__array_namespace_info__()``.
@@ -129,7 +130,8 @@ def probe(xp: Any) -> Capabilities:
         mask_prefix=_works(mask_prefix),
         negative_steps=_works(lambda: _same(xp, ar(3)[::-1], [2, 1, 0])),
         sort=take and {"argsort", "searchsorted", "take", "concat", "where"} <= names,
-        descending=_works(descending),
+        # only where the repair could apply (sparse's sort JIT-compiles for ~14 s)
+        descending={"sort", "argsort", "flip"} <= names and _works(descending),
         to_device=_works(to_device),
         arange=has_arange,
         functions=names,

@@ -16,6 +16,9 @@ library's name), applied to a copy of the library's namespace
   tied elements in their original order as the standard's stable descending sort does.
   Elements a masked library sorts last in ascending order (marray's masked ones)
   come first.
+* ``arange`` where the library has none (sparse 0.19): a Python range through
+  ``asarray`` (:func:`ag_bridge._portable.standard_arange`); the indexing rules count
+  with it.
 * the array object's ``to_device`` (``caps.to_device``; marray 0.0.12's moves the
   array in place and returns None): :func:`to_device` is ``asarray(x, device=)``.
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._patch import derived_namespace
+from ._portable import standard_arange
 from ._portable_keys import gather
 
 __all__ = ["repaired_namespace", "to_device"]
@@ -39,6 +43,8 @@ def repaired_namespace(xp: Any, backend: Any) -> Any:
         fixes["take"] = _take(xp, backend)
     if {"sort", "argsort", "flip"} <= caps.functions and not caps.descending:
         fixes["sort"], fixes["argsort"] = _sort(xp), _argsort(xp)
+    if "arange" not in caps.functions:
+        fixes["arange"] = standard_arange(xp)
     if not fixes:
         return xp
     # named as the library's namespace: messages and reprs name the library, not this copy

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from numpy import generic as _NUMPY_SCALAR
+
 from ._array import Array, mixed_error, refuse_foreign, wrap
 from ._node import Node
 from ._registry import RULES
@@ -47,13 +49,19 @@ def rebuild(like: Any, items: list) -> Any:
     return tuple(items)
 
 
+def _is_result(o: Any, backend: Any) -> bool:
+    """An array of the backend, or a NumPy scalar standing for a 0-d one (sparse's
+    ``unstack`` of a 1-d array returns those): :meth:`Backend.coerce` makes it one."""
+    return backend.is_array(o) or isinstance(o, _NUMPY_SCALAR)
+
+
 def _wrap_out(out: Any, backend: Any, node: Any = None) -> Any:
     if backend.is_array(out):
         return wrap(backend.coerce(out), backend, node)
     if isinstance(out, tuple):
         items = [(wrap(backend.coerce(o), backend, node, i)
                   if node is not None and backend.is_inexact(o.dtype) else wrap(backend.coerce(o), backend))
-                 if backend.is_array(o) else o for i, o in enumerate(out)]
+                 if _is_result(o, backend) else o for i, o in enumerate(out)]
         return rebuild(out, items)
     if isinstance(out, list):
         return tuple(_wrap_out(tuple(out), backend, node))

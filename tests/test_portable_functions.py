@@ -166,3 +166,35 @@ def test_to_numpy_refuses_what_it_cannot_read():
     b = backend("array_api_strict")
     with pytest.raises(TypeError, match="cannot copy a object to NumPy"):
         b.to_numpy(object())
+
+
+sparse_only = pytest.mark.skipif("sparse" not in installed(), reason="sparse is not installed")
+
+
+@sparse_only
+def test_sparse_arange_is_built_and_unstack_gives_arrays():
+    import sparse
+
+    x = ag_bridge.asarray(sparse.asarray(numpy.array([1.0, 2.0, 3.0])))
+    xp = x.__array_namespace__()
+    assert "arange" not in x._backend.caps.functions  # sparse 0.19 has no arange
+    numpy.testing.assert_array_equal(xp.arange(1, 7, 2).asnumpy(), [1, 3, 5])
+    parts = xp.unstack(x)  # sparse returns NumPy scalars: each becomes a 0-d array
+    assert all(isinstance(p, ag_bridge.Array) and p.shape == () for p in parts)
+    assert [float(p.asnumpy()) for p in parts] == [1.0, 2.0, 3.0]
+
+
+@sparse_only
+def test_an_empty_cotangent_unbroadcasts_to_zeros_not_to_a_nan_fill_value():
+    # x1 / x2 with x1 of shape (0, 2): x2's cotangent sums over an empty axis. sparse 0.19
+    # gives the empty quotient the fill value 0/0 = NaN and sums it to NaN; the sum is 0.
+    import sparse
+
+    x1 = ag_bridge.asarray(sparse.asarray(numpy.zeros((0, 2))))
+    x2 = ag_bridge.asarray(sparse.asarray(numpy.array([1.0, 2.0])))
+    xp = x1.__array_namespace__()
+    x2.attach_grad()
+    with autograd.record():
+        y = xp.sum(x1 / x2)
+    y.backward()
+    numpy.testing.assert_array_equal(ag_bridge.unwrap(x2.grad).todense(), [0.0, 0.0])
