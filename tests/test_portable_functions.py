@@ -22,7 +22,7 @@ import ag_bridge
 from ag_bridge import autograd
 from ag_bridge._portable_functions import repaired_namespace
 
-from ._generic_libs import backend, installed
+from ._generic_libs import backend, installed, namespace_module
 
 marray_only = pytest.mark.skipif("marray" not in installed(), reason="marray is not installed")
 
@@ -73,9 +73,7 @@ def test_to_device_falls_back_to_asarray_with_device():
 
 @marray_only
 def test_marray_descending_sort_gradient_follows_the_stable_order():
-    import marray
-
-    mxp = marray.numpy
+    mxp = namespace_module("marray")
     x = ag_bridge.asarray(mxp.asarray(numpy.array([3.0, 1.0, 3.0, 2.0])))
     assert not x._backend.caps.descending  # marray 0.0.12: sort() has no descending=
     xp = x.__array_namespace__()
@@ -94,9 +92,7 @@ def test_marray_descending_sort_gradient_follows_the_stable_order():
 
 @marray_only
 def test_marray_to_device_returns_an_array_and_leaves_the_input_alone():
-    import marray
-
-    raw = marray.numpy.asarray(numpy.array([0.5, 1.5]))
+    raw = namespace_module("marray").asarray(numpy.array([0.5, 1.5]))
     x = ag_bridge.asarray(raw)
     assert not x._backend.caps.to_device  # marray 0.0.12: to_device moves in place, returns None
     x.attach_grad()
@@ -110,9 +106,9 @@ def test_marray_to_device_returns_an_array_and_leaves_the_input_alone():
 def test_a_broadcast_marray_copies_to_numpy_by_value_never_as_an_object_array():
     # DLPack refuses a read-only broadcast view and MArray has no __array__: NumPy then
     # wrapped the MArray in a 0-d object array, and a head gradient of that shape was refused
-    import marray
-
-    mxp = marray.numpy  # marray 0.0.12 builds a new namespace (and array type) at each access
+    # marray 0.0.12 builds a new namespace (and array type) at each `marray.numpy`, and makes
+    # it the module: the one namespace_module() imports keeps every test on one backend
+    mxp = namespace_module("marray")
     x = ag_bridge.asarray(mxp.asarray(numpy.array([1.0, 2.0, 3.0])))
     xp = x.__array_namespace__()
     y = xp.broadcast_to(x, (2, 3))
@@ -146,9 +142,7 @@ def test_a_mask_over_leading_axes_becomes_one_over_all_axes():
 
 @marray_only
 def test_marray_mask_over_the_first_axis_and_its_gradient():
-    import marray
-
-    mxp = marray.numpy
+    mxp = namespace_module("marray")
     data = numpy.arange(6.0).reshape(3, 2)
     x = ag_bridge.asarray(mxp.asarray(data))
     assert not x._backend.caps.mask_prefix  # marray 0.0.12 fails on x[m] with m.ndim < x.ndim
