@@ -152,20 +152,34 @@ class Backend:
         return self.xp.zeros(0, dtype=dtype, device=device)
 
     def to_numpy(self, raw: Any) -> Any:
-        """A NumPy copy of a raw array: through DLPack, ``__array__``, or a ``todense()``
-        the library offers (pydata sparse refuses implicit densifying)."""
+        """A NumPy copy of a raw array: through DLPack, ``__array__``, DLPack of a copy
+        (DLPack refuses a read-only buffer such as a broadcast view, and marray 0.0.12's
+        arrays have no ``__array__``), or a ``todense()`` the library offers (pydata
+        sparse refuses implicit densifying). Never a NumPy object array: NumPy wraps an
+        object it cannot read as a 0-d object array, silently."""
         import numpy
 
         try:
             return numpy.array(numpy.from_dlpack(raw), copy=True)
         except Exception:
             pass
+        err = None
         try:
-            return numpy.array(raw, copy=True)
+            out = numpy.array(raw, copy=True)
+            if out.dtype != object:
+                return out
+        except Exception as exc:  # the library's own error (a lazy one computing): kept
+            err = exc
+        try:
+            return numpy.array(numpy.from_dlpack(self.xp.asarray(raw, copy=True)), copy=True)
         except Exception:
-            if hasattr(raw, "todense"):
-                return numpy.array(raw.todense(), copy=True)
-            raise
+            pass
+        if hasattr(raw, "todense"):
+            return numpy.array(raw.todense(), copy=True)
+        if err is not None:
+            raise err
+        raise TypeError(f"backend '{self.name}': cannot copy a {type(raw).__name__} to NumPy "
+                        "(it has no working __dlpack__, __array__ or todense())")
 
     def repr(self, raw: Any) -> str:
         """MXNet-style text of a raw array (docs/semantics.md, "How arrays print").
@@ -194,13 +208,18 @@ class Backend:
 
     def getitem(self, raw: Any, key: Any) -> Any:
         """``raw[key]`` with NumPy's meaning: negative steps become a ``flip`` where the
-        library refuses them, integer-array keys flat ids and ``take`` where its own
+        library refuses them, a mask over leading axes one over all axes where it fails
+        on those, integer-array keys flat ids and ``take`` where its own
         indexing is not NumPy's (``caps``)."""
         caps = self.caps
         if not caps.negative_steps:
             axes, key = _portable_keys.flip_key(tuple(raw.shape), key, self._is_bool_index)
             if axes:
                 raw = self.xp.flip(raw, axis=axes)
+        if not caps.mask_prefix:
+            full = _portable_keys.full_mask(self.xp, tuple(raw.shape), key, self._is_bool_index)
+            if full is not None:
+                return self.xp.reshape(raw[full[0]], full[1])
         if not caps.implicit_axes and _portable_keys.is_basic(key):
             key = _portable_keys.complete(key)
         elif caps.index_arrays != "numpy" and not _portable_keys.is_basic(key):
@@ -332,8 +351,6 @@ class Backend:
             ns._index_set = self.index_set
             ns._getitem = self.getitem
             ns._like = self.like
-            if not hasattr(ns, "arange"):  # sparse has none; the indexing rules count with it
-                ns.arange = _portable.standard_arange(self.xp)
             from ._extras import extend_raw
 
             extend_raw(ns, self)  # the special submodule and the NumPy extras, on raw arrays

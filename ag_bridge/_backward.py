@@ -24,6 +24,9 @@ __all__ = ["run_backward", "unbroadcast"]
 def unbroadcast(xp: Any, c: Any, shape: tuple, ref: Any = None) -> Any:
     """Sum ``c`` down to ``shape`` (undo NumPy-style broadcasting); with ``ref`` (an
     array of that shape) what is broadcast back is laid out like it (``xp._like``)."""
+    if ref is not None and 0 in tuple(c.shape) and 0 not in tuple(shape):
+        # a sum over an empty axis is exactly zero (sparse 0.19 sums a NaN fill value to NaN)
+        return xp.zeros_like(ref)
     extra = c.ndim - len(shape)
     if extra > 0:
         c = xp.sum(c, axis=tuple(range(extra)))

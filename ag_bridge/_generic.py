@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from ._backends import Backend
+from ._portable_functions import repaired_namespace
 
 __all__ = ["GenericBackend", "generic_backend", "generic_backends", "library_name"]
 
@@ -40,8 +41,7 @@ class GenericBackend(Backend):
         self.device_default = None
         self._lazy = hasattr(self.array_types[0], "compute")
         self.library_xp = xp  # the library's own namespace (self.xp may be a repaired copy)
-        if "take" in self.caps.functions and not self.caps.take:
-            self.xp = _with_portable_take(xp, self)
+        self.xp = repaired_namespace(xp, self)  # functions the probe found wrong (caps)
 
     def is_array(self, obj: Any) -> bool:
         """An array of this library: its class, or any object whose namespace is ours."""
@@ -92,31 +92,6 @@ class GenericBackend(Backend):
         return f"<ag_bridge generic backend {self.name!r} over {getattr(self.xp, '__name__', self.xp)}>"
 
 
-def _with_portable_take(xp: Any, backend: GenericBackend) -> Any:
-    """A copy of ``xp`` whose ``take`` is the portable gather: the probe found the
-    library's own ``take`` wrong (cubed 0.27 returns its input unchanged when the index
-    is as long as the axis), and a wrong number is worse than a slower one."""
-    from ._patch import derived_namespace
-    from ._portable_keys import gather
-
-    # named as the library's namespace: messages and reprs name the library, not this copy
-    fixed = derived_namespace(getattr(xp, "__name__", backend.name), xp,
-                              f"{getattr(xp, '__name__', xp)} with a portable take()")
-
-    def take(x: Any, indices: Any, /, *, axis: int | None = None) -> Any:
-        if axis is None:
-            if x.ndim != 1:
-                raise ValueError(f"take(): axis is required for a {x.ndim}-d array (the standard)")
-            axis = 0
-        n = x.shape[axis]
-        ids = xp.where(indices < 0, indices + n, indices)
-        out = gather(xp, xp.moveaxis(x, axis, -1), ids, n, backend.caps, backend.device(x))
-        return xp.moveaxis(out, -1, axis)
-
-    fixed.take = take
-    return fixed
-
-
 def generic_backend(xp: Any) -> GenericBackend:
     """The generic backend of namespace ``xp`` (created once; no plugin involved).
 
@@ -134,8 +109,12 @@ def generic_backend(xp: Any) -> GenericBackend:
         if hit is not None and hit[0] is xp:
             return hit[1]
         name = library_name(xp)
-        if any(b.name == name for _, b in _CACHE.values()):  # two namespaces of one library
+        taken = {b.name for _, b in _CACHE.values()}
+        if name in taken:  # two namespaces of one library
             name = getattr(xp, "__name__", name)
+        base, k = name, 2
+        while name in taken:  # marray 0.0.12 builds a new namespace at each `marray.numpy`
+            name, k = f"{base}#{k}", k + 1
         b = GenericBackend(xp, name)
         _CACHE[id(xp)] = (xp, b)
         return b

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._array import wrap
-from ._namespace import rebuild
+from ._recorder import rebuild
 
 __all__ = ["lift"]
 

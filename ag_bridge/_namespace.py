@@ -2,8 +2,11 @@
 
 Every name of the spec table becomes a function: differentiable entries
 record a node when recording is on and an input needs a gradient; the others
-unwrap their inputs, call the backend and wrap what comes back. Nothing here
-is written per op.
+unwrap their inputs, call the backend and wrap what comes back (the two
+wrappers are :mod:`ag_bridge._recorder`'s). This module assembles them into a
+namespace: signatures, creation on the selected device, the ``special``
+submodule, functions the library lacks, and the internal ops the rules use.
+Nothing here is written per op.
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from ._array import Array, _unwrap_key, mixed_error, refuse_foreign, wrap
+from ._array import Array, _unwrap_key, wrap
 from ._extras import bind, raw_einsum
 from ._node import Node
+from ._portable_functions import to_device
+from ._recorder import passthrough, recorder
 from ._registry import RULES
 from ._spec import COMPOSITE, SPECS, Spec
 from ._special import NAMES, raw_special
 from ._state import STATE
-from .rules.elementwise import ANS_ONLY, FORWARDS, NO_ANS
+from .rules.elementwise import FORWARDS
 
 __all__ = ["build_namespace", "API_VERSION"]
 
@@ -34,228 +39,6 @@ _DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32
 # write past the tape.
 _HIDDEN = {"out", "where", "casting", "order", "subok", "signature", "initial", "like"}
 
-
-#: categories whose functions take foreign data on purpose (asarray converts it)
-_CONVERTING = ("creation", "data_type", "inspection")
-
-
-def _unwrap(obj: Any, backend: Any, op: str, check: bool = False) -> Any:
-    if isinstance(obj, Array):
-        if obj._backend is not backend:
-            raise mixed_error(op, obj._backend, backend)
-        return obj._data
-    if check:
-        refuse_foreign(op, obj, backend)
-    if isinstance(obj, (list, tuple)) and obj and any(isinstance(o, Array) for o in obj):
-        return type(obj)(_unwrap(o, backend, op) for o in obj)
-    return obj
-
-
-def rebuild(like: Any, items: list) -> Any:
-    """A tuple of ``items`` of the same kind as ``like`` (namedtuple, torch structseq, tuple)."""
-    if hasattr(like, "_fields"):
-        return type(like)(*items)
-    if hasattr(type(like), "n_fields"):  # torch.return_types
-        return type(like)(items)
-    return tuple(items)
-
-
-def _wrap_out(out: Any, backend: Any, node: Any = None) -> Any:
-    if backend.is_array(out):
-        return wrap(backend.coerce(out), backend, node)
-    if isinstance(out, tuple):
-        items = [(wrap(backend.coerce(o), backend, node, i)
-                  if node is not None and backend.is_inexact(o.dtype) else wrap(backend.coerce(o), backend))
-                 if backend.is_array(o) else o for i, o in enumerate(out)]
-        return rebuild(out, items)
-    if isinstance(out, list):
-        return tuple(_wrap_out(tuple(out), backend, node))
-    return out
-
-
-def _refuse_gradient(op: str, backend: Any, args: tuple) -> None:
-    """Non-differentiable functions with floating outputs (the set functions'
-    ``values``) must not silently cut a gradient path while recording."""
-    if op.startswith("unique_") and any(isinstance(a, Array) and a._node is not None for a in args):
-        raise NotImplementedError(
-            f"{op}() is not differentiable in ag_bridge (its values are a data-dependent "
-            f"selection) on backend '{backend.name}'; call it on x.detach(), or use sort() / "
-            "take() with the returned indices to keep the gradient path"
-        )
-
-
-def _refuse_out(op: str) -> TypeError:
-    return TypeError(f"{op}(): out= is not supported: writing into an existing array would bypass "
-                     "the tape; assign the result instead (y = f(x))")
-
-
-def _passthrough(spec: Spec, raw: Callable, backend: Any) -> Callable:
-    op = spec.qualname
-    guard = spec.cls == "N" and not spec.query
-    check = spec.category not in _CONVERTING
-
-    def fn(*args: Any, **kwargs: Any) -> Any:
-        if guard and STATE.get()[0]:
-            _refuse_gradient(op, backend, args)
-        args = tuple(_unwrap(a, backend, op, check) for a in args)
-        if kwargs:
-            if "out" in kwargs:
-                raise _refuse_out(op)
-            kwargs = {k: _unwrap(v, backend, op) for k, v in kwargs.items()}
-        return _wrap_out(raw(*args, **kwargs), backend)
-
-    return fn
-
-
-def _recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
-    op = spec.qualname
-    rule = RULES.get(op)
-    multi = spec.multi
-    nslots = len(spec.arrays)
-    varargs = spec.sequence == "varargs"
-    listarg = spec.sequence == "list"
-    kwslots = {name: i for i, name in enumerate(spec.arrays) if i > 0}
-    names = spec.arrays
-    coerce = backend.coerce
-    inexact = backend.is_inexact
-    state = STATE.get
-    check = spec.category not in _CONVERTING
-    # A result whose class is one of the backend's array types needs no coerce() where
-    # the backend's coerce only normalises other classes (NumPy's scalars): None = ask.
-    lean = frozenset(backend.array_types) if backend.lean_coerce else None
-    kinds: dict = {}
-    ans_only = op in ANS_ONLY
-    keep = op not in NO_ANS  # whether the node keeps the output (its rule reads it)
-
-    def inexact_of(dtype: Any) -> bool:  # one backend call per dtype
-        try:
-            return kinds[dtype]
-        except KeyError:
-            v = kinds[dtype] = inexact(dtype)
-            return v
-        except TypeError:  # unhashable dtype
-            return inexact(dtype)
-
-    def finish(args: tuple, kwargs: dict, out: Any, parents: list) -> Any:
-        if multi:
-            out = rebuild(out, list(map(coerce, out)))
-            node = Node(op, rule, args, kwargs, out, tuple(parents), backend, True, listarg, names)
-            return _wrap_out(out, backend, node)
-        if lean is None or out.__class__ not in lean:
-            out = coerce(out)
-        if not inexact_of(out.dtype):
-            return wrap(out, backend)
-        return wrap(out, backend, Node(op, rule, args, kwargs, out if keep else None, tuple(parents),
-                                       backend, False, listarg,
-                                       names))
-
-    def general(*args: Any, **kwargs: Any) -> Any:
-        parents = []
-        if listarg:
-            seq = list(args[0])
-            for i, a in enumerate(seq):
-                if isinstance(a, Array):
-                    if a._backend is not backend:
-                        raise mixed_error(op, a._backend, backend)
-                    seq[i] = a._data
-                    if a._node is not None:
-                        parents.append((i, a._node, a._oidx))
-                elif check:
-                    refuse_foreign(op, a, backend)
-            args = (tuple(seq),) + args[1:]
-        else:
-            n = len(args) if varargs else min(len(args), nslots)
-            if n:
-                args = list(args)
-                for i in range(n):
-                    a = args[i]
-                    if isinstance(a, Array):
-                        if a._backend is not backend:
-                            raise mixed_error(op, a._backend, backend)
-                        args[i] = a._data
-                        if a._node is not None:
-                            parents.append((i, a._node, a._oidx))
-                    elif check:
-                        refuse_foreign(op, a, backend)
-                args = tuple(args)
-            if kwargs:
-                if "out" in kwargs:
-                    raise _refuse_out(op)
-                kwargs = dict(kwargs)
-                for k, v in kwargs.items():
-                    if isinstance(v, Array):
-                        if v._backend is not backend:
-                            raise mixed_error(op, v._backend, backend)
-                        kwargs[k] = v._data
-                        if v._node is not None and k in kwslots:
-                            parents.append((kwslots[k], v._node, v._oidx))
-                    elif check and k in kwslots:
-                        refuse_foreign(op, v, backend)
-        out = raw(*args, **kwargs)
-        if not parents or not state()[0]:
-            return _wrap_out(out, backend)
-        return finish(args, kwargs, out, parents)
-
-    if multi or varargs or listarg or nslots > 2:
-        return general
-
-    if nslots == 1:
-        def unary(x: Any, /, *rest: Any, **kwargs: Any) -> Any:
-            if x.__class__ is not Array or rest and any(isinstance(r, Array) for r in rest) \
-                    or "out" in kwargs:
-                return general(x, *rest, **kwargs)
-            if x._backend is not backend:
-                raise mixed_error(op, x._backend, backend)
-            node = x._node
-            data = x._data
-            out = raw(data, *rest, **kwargs)
-            if node is None or not state()[0]:
-                return wrap(coerce(out), backend) if backend.is_array(out) else _wrap_out(out, backend)
-            if lean is None:
-                out = coerce(out)
-            elif out.__class__ not in lean:  # a NumPy scalar, or a foreign result
-                out = coerce(out)
-            if not inexact_of(out.dtype):
-                return wrap(out, backend)
-            if ans_only and not rest and out.dtype == data.dtype:
-                data = out  # the rule reads only ans: do not keep the input alive (ANS_ONLY)
-            return wrap(out, backend, Node(op, rule, (data,) + rest, kwargs, out if keep else None,
-                                           ((0, node, x._oidx),), backend, False))
-        return unary
-
-    def binary(x1: Any, x2: Any = _NO, /, *rest: Any, **kwargs: Any) -> Any:
-        if x2 is _NO or rest or kwargs and ("out" in kwargs or
-                                            any(isinstance(v, Array) for v in kwargs.values())):
-            return general(x1, *(() if x2 is _NO else (x2,)), *rest, **kwargs)
-        parents = None
-        if x1.__class__ is Array:
-            if x1._backend is not backend:
-                raise mixed_error(op, x1._backend, backend)
-            if x1._node is not None:
-                parents = [(0, x1._node, x1._oidx)]
-            x1 = x1._data
-        elif check:
-            refuse_foreign(op, x1, backend)
-        if x2.__class__ is Array:
-            if x2._backend is not backend:
-                raise mixed_error(op, x2._backend, backend)
-            if x2._node is not None:
-                if parents is None:
-                    parents = [(1, x2._node, x2._oidx)]
-                else:
-                    parents.append((1, x2._node, x2._oidx))
-            x2 = x2._data
-        elif check:
-            refuse_foreign(op, x2, backend)
-        out = raw(x1, x2, **kwargs)
-        if parents is None or not state()[0]:
-            return wrap(coerce(out), backend)
-        return finish((x1, x2), kwargs, out, parents)
-
-    return binary
-
-
-_NO = object()
 
 #: NumPy keywords accepted as aliases of the standard's (SciPy and xarray pass ``ddof=``)
 _KEYWORD_ALIASES = {"var": ("ddof", "correction"), "std": ("ddof", "correction")}
@@ -392,9 +175,9 @@ def _make(spec: Spec, raw: Callable | None, backend: Any) -> Callable:
     if raw is None:
         fn = _missing(spec, backend)
     elif spec.differentiable:
-        fn = _recorder(spec, raw, backend)
+        fn = recorder(spec, raw, backend)
     else:
-        fn = _passthrough(spec, raw, backend)
+        fn = passthrough(spec, raw, backend)
     if raw is not None and (spec.cls == "C" and not spec.arrays or spec.qualname == "asarray"):
         fn = _placed(fn, backend, spec.qualname == "asarray")
     fn.__name__ = fn.__qualname__ = spec.name
@@ -445,7 +228,7 @@ def build_namespace(backend: Any) -> types.ModuleType:
     ns.Array = Array
     ns.backend = backend
     # The array object's to_device() records through here (Array.to_device calls it).
-    ns._to_device = _make(SPECS["to_device"], _to_device, backend)
+    ns._to_device = _make(SPECS["to_device"], functools.partial(to_device, backend), backend)
     # Internal recorded ops the rules use (scatter for indexing VJPs).
     ns._index_add = _internal("_index_add", backend.index_add, backend, (0, 2))
     ns._index_set = _internal("_index_set", backend.index_set, backend, (0, 2))
@@ -478,13 +261,6 @@ def _like_op(backend: Any) -> Callable:
 def _getitem(a: Any, key: Any) -> Any:
     """``a[key]`` for rules (``xp._getitem``): recorded for Arrays, so create_graph sees it."""
     return a[key]
-
-
-def _to_device(x: Any, device: Any, /, *, stream: Any = None) -> Any:
-    """``x`` on ``device`` (array-api-compat's helper: torch tensors have no ``to_device``)."""
-    from array_api_compat import to_device
-
-    return to_device(x, device, stream=stream)
 
 
 def _internal(op: str, raw: Callable, backend: Any, slots: tuple) -> Callable:

@@ -17,18 +17,27 @@ everything the standard leaves optional, or that libraries get wrong, is
   one-hot contraction (:func:`gather`).
 * ``implicit_axes``: whether ``x[0]`` on a 2-D array means ``x[0, ...]`` (strict
   refuses it): if not, keys get NumPy's implicit trailing ``...`` (:func:`complete`).
+* ``mask_prefix``: whether a boolean key over the leading axes only (``x[m]``,
+  ``m.ndim < x.ndim``) works (marray 0.0.12 fails on it): if not, the key is
+  broadcast over all axes and the result reshaped (:func:`full_mask`).
 * ``negative_steps``: whether ``x[::-1]`` works (PyTorch, cubed refuse it):
   if not, keys become a ``flip`` plus a positive-step key (:func:`flip_key`).
 * ``sort``: whether ``argsort``/``searchsorted`` exist; then scatter-add is an
   O(m log m) sorted segment sum, else a one-hot contraction in bounded blocks
   (:func:`scatter_add`). Integer-array ``__setitem__`` is never used: the
   standard does not require it.
+* ``descending``: whether ``sort``/``argsort`` take the standard's ``descending=``
+  (marray 0.0.12's do not; probed only where both exist, with ``flip``);
+  ``to_device``: whether the array's ``to_device`` returns the moved array
+  (marray 0.0.12's moves it in place and returns None).
+  Where not, :mod:`ag_bridge._portable_functions` builds them from the standard.
 * the functions and extensions (``linalg``, ``fft``) present, the default
   device and dtypes: read from the namespace and ``__array_namespace_info__()``.
 
 The fallbacks use standard functions only, so they run on every library; a
 plugin replaces one only where its library has something faster. They live in
-two files, by job: :mod:`ag_bridge._portable_keys` (keys: completing,
+three files, by job: :mod:`ag_bridge._portable_functions` (namespace functions
+a library gets wrong or lacks a keyword of), :mod:`ag_bridge._portable_keys` (keys: completing,
 flipping, integer arrays as flat ids and a gather; FFT arguments) and
 :mod:`ag_bridge._portable_scatter` (scatter-add, scatter-last and the writes
 ``index_add``/``index_set`` built on them). This file holds the probe.
@@ -51,8 +60,11 @@ class Capabilities:
     index_arrays: str = "numpy"
     take: bool = True
     implicit_axes: bool = True
+    mask_prefix: bool = True
     negative_steps: bool = True
     sort: bool = True
+    descending: bool = True
+    to_device: bool = True
     arange: bool = True
     functions: frozenset = field(default_factory=frozenset, repr=False)
     extensions: tuple = ()
@@ -89,6 +101,21 @@ def probe(xp: Any) -> Capabilities:
         return tuple(r.shape) == (2, 3) and _same(xp, xp.reshape(r, (-1,)), [3, 4, 5, 0, 1, 2]) \
             and _same(xp, ar(3)[xp.asarray([2, 0, 2])], [2, 0, 2])
 
+    def mask_prefix() -> bool:
+        r = xp.reshape(ar(6), (3, 2))[xp.asarray([False, True, True])]
+        return tuple(r.shape) == (2, 2) and _same(xp, xp.reshape(r, (-1,)), [2, 3, 4, 5])
+
+    def descending() -> bool:
+        a = xp.asarray([3.0, 1.0, 3.0])
+        return _same(xp, xp.sort(a, descending=True), [3.0, 3.0, 1.0]) \
+            and _same(xp, xp.argsort(a, descending=True, stable=True), [0, 2, 1])
+
+    def to_device() -> bool:
+        from array_api_compat import device, to_device
+
+        a = xp.asarray([1.0])
+        return tuple(to_device(a, device(a)).shape) == (1,)
+
     try:
         info = xp.__array_namespace_info__()
         device, dtypes = info.default_device(), dict(info.default_dtypes())
@@ -100,8 +127,12 @@ def probe(xp: Any) -> Capabilities:
         index_arrays="numpy" if _works(numpy_keys) else "flat",
         take=take,
         implicit_axes=_works(lambda: tuple(xp.reshape(ar(6), (2, 3))[0].shape) == (3,)),
+        mask_prefix=_works(mask_prefix),
         negative_steps=_works(lambda: _same(xp, ar(3)[::-1], [2, 1, 0])),
         sort=take and {"argsort", "searchsorted", "take", "concat", "where"} <= names,
+        # only where the repair could apply (sparse's sort JIT-compiles for ~14 s)
+        descending={"sort", "argsort", "flip"} <= names and _works(descending),
+        to_device=_works(to_device),
         arange=has_arange,
         functions=names,
         extensions=exts,

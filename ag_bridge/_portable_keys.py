@@ -2,7 +2,8 @@
 
 Chosen by the capabilities :func:`ag_bridge._portable.probe` finds (never by a
 library's name): NumPy's implicit trailing ``...`` (:func:`complete`), negative
-steps as a ``flip`` (:func:`flip_key`), integer-array keys as flat element ids
+steps as a ``flip`` (:func:`flip_key`), a boolean key over the leading axes as a
+mask over all of them (:func:`full_mask`), integer-array keys as flat element ids
 and a gather (:func:`flat_getitem`, :func:`flat_ids`, :func:`gather`), and the
 standard's reading of an n-dimensional FFT's ``s``/``axes`` (:func:`fft_axes`).
 """
@@ -16,7 +17,8 @@ from typing import Any
 from ._keys import per_axis_key
 from ._portable import arange
 
-__all__ = ["is_basic", "complete", "flip_key", "gather", "flat_getitem", "flat_ids", "fft_axes"]
+__all__ = ["is_basic", "complete", "flip_key", "full_mask", "gather", "flat_getitem", "flat_ids",
+           "fft_axes"]
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
 
@@ -72,6 +74,24 @@ def flip_key(shape: tuple, key: Any, is_bool: Any) -> tuple[tuple, Any]:
             out.append(k)
         axis += width(k)
     return tuple(axes), tuple(out)
+
+
+def full_mask(xp: Any, shape: tuple, key: Any, is_bool: Any) -> tuple[Any, tuple] | None:
+    """``(mask, shape2)`` with ``x[key] == reshape(x[mask], shape2)`` when ``key`` is a
+    boolean array over the leading ``k < ndim`` axes (alone, or with a trailing ``...``):
+    the key broadcast over the remaining axes selects whole rows, in order. None for
+    any other key, or when the remaining axes hold no element (the count is unknown)."""
+    parts = _as_tuple(key)
+    if len(parts) == 2 and parts[1] is Ellipsis:
+        parts = parts[:1]
+    if len(parts) != 1 or not is_bool(parts[0]):
+        return None
+    m, k = parts[0], parts[0].ndim
+    rest = tuple(shape[k:])
+    if not 0 < k < len(shape) or not math.prod(rest):
+        return None
+    full = xp.broadcast_to(xp.reshape(m, tuple(m.shape) + (1,) * len(rest)), tuple(shape))
+    return full, (-1, *rest)
 
 
 def gather(xp: Any, a: Any, ids: Any, n: int, caps: Any = None, device: Any = None) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Input", "Case", "RECORDS", "record", "unary", "binary", "make_inputs"]
+__all__ = ["Input", "Case", "RECORDS", "record", "unary", "binary", "make_inputs", "complex_of"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,13 @@ def record(op: str, fn: Callable, *inputs: Any, label: str = "", **opts: Any) ->
     c = Case(op, fn, tuple(_as_input(i) for i in inputs), label or _shapes(inputs), **opts)
     RECORDS.setdefault(op, []).append(c)
     return c
+
+
+def complex_of(xp: Any, re: Any, im: Any) -> Any:
+    """``re + 1j*im`` from two real arrays with the standard only: a Python complex scalar
+    need not combine with a real array (cubed refuses it), so both are cast first."""
+    c = xp.complex64 if re.dtype == xp.float32 else xp.complex128
+    return xp.astype(re, c) + 1j * xp.astype(im, c)
 
 
 def _shapes(inputs: tuple) -> str:

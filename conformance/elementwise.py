@@ -6,7 +6,7 @@ import numpy as np
 
 import ag_bridge
 
-from ._record import Input, binary, getattr_path, record, unary
+from ._record import Input, binary, complex_of, getattr_path, record, unary
 
 C = {"complex": True}
 
@@ -27,7 +27,8 @@ unary("floor", second_order=False)
 # imag is defined for complex input only (strict and torch reject real input):
 # the cases build a complex array from real inputs, or cast to complex first.
 for _shape in ((3, 4), (), (0,)):
-    record("imag", lambda xp, a, b: xp.imag(a + 1j * b), _shape, _shape, label="re+1j*im " + str(_shape))
+    record("imag", lambda xp, a, b: xp.imag(complex_of(xp, a, b)), _shape, _shape,
+           label="re+1j*im " + str(_shape))
 record("imag", lambda xp, z: xp.imag(xp.astype(z, xp.complex128)), (2, 3), label="astype complex", **C)
 unary("log", 0.5, 2.0, **C)
 unary("log1p", -0.5, 2.0, **C)

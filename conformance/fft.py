@@ -12,13 +12,13 @@ length of that axis), and empty batch axes.
 
 from __future__ import annotations
 
-from ._record import Input, record
+from ._record import Input, complex_of, record
 
 NORMS = ("backward", "ortho", "forward")
 
 
 def _z(xp, re, im):
-    return re + 1j * im
+    return complex_of(xp, re, im)
 
 
 def _c1(op, shape, label, **kw):

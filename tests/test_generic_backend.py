@@ -92,6 +92,6 @@ def test_the_sweep_depends_only_on_the_node_and_state_modules():
     assert top == {"_node", "_state"} and not inner
 
 
-@pytest.mark.parametrize("module", ["_array", "_autograd_core", "_heads", "_lift", "_namespace"])
+@pytest.mark.parametrize("module", ["_array", "_autograd_core", "_heads", "_lift", "_namespace", "_recorder"])
 def test_engine_modules_import_nothing_inside_functions(module):
     assert _imports(ROOT / f"{module}.py")[1] == []

@@ -5,7 +5,9 @@ record through :func:`ag_bridge._generic.generic_backend`. Gradients and the
 second-order (Hessian-vector) products are compared with NumPy's on the same
 inputs and cotangents, and NumPy's are checked here against central finite
 differences first (``check_case(..., "numpy")``), so every number is checked
-against finite differences to first and second order.
+against finite differences to first and second order -- except where NumPy's own
+second derivative is a declared gap (``numpy.toml``): there only first order is
+compared.
 
 What a library lacks or does differently is declared, one file per library,
 in ``conformance/expectations/<library>.toml`` (array-api-strict's generic
@@ -67,6 +69,8 @@ def _params():
 
 
 _REFERENCE: dict = {}
+#: NumPy's own declared gaps: a check NumPy fails there is no reference (only "second" is)
+_NUMPY_GAPS = load("numpy")
 
 
 def _reference(case, dtype):
@@ -74,7 +78,13 @@ def _reference(case, dtype):
     key = (id(case), dtype)
     if key not in _REFERENCE:
         res = check_case(case, "numpy", np.dtype(dtype), native=False)
-        assert res.ok, f"NumPy reference of {case.id} ({dtype}): {res.report()}"
+        broken = {k for k, (r, _) in res.errors.items() if r > 1.0}
+        undeclared = {k for k in broken if _NUMPY_GAPS.find(case.op, case.id, dtype, k) is None}
+        assert not undeclared, f"NumPy reference of {case.id} ({dtype}): {res.report()}"
+        if broken - {"second"}:
+            pytest.xfail(f"NumPy's gradient of {case.id} ({dtype}) is a declared gap: no reference")
+        if broken:  # NumPy's declared second-order bug (numpy.toml): compare first order only
+            res.hvp = None
         _REFERENCE[key] = res
     return _REFERENCE[key]
 

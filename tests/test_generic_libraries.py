@@ -356,6 +356,20 @@ def test_cubed_gradient_stays_lazy_and_a_step_does_not_grow_the_graph():
     numpy.testing.assert_array_equal(x.grad.asnumpy(), [2.0, 4.0])
 
 
+@pytest.mark.skipif("cubed" not in LIBS, reason="cubed is not installed")
+def test_imag_gradient_needs_no_python_complex_scalar_with_a_real_array():
+    # cubed refuses real_array * 1j (the standard does not require it): imag's VJP, whose
+    # cotangent is real, casts it first
+    x = ag_bridge.asarray(make("cubed", numpy.array([1.0 + 2.0j, -0.5 + 0.0j])))
+    xp = x.__array_namespace__()
+    x.attach_grad()
+    with autograd.record():
+        y = xp.sum(xp.imag(x) * xp.asarray(make("cubed", [3.0, -1.0])))
+    y.backward()
+    # d/dx of sum(w * Im x), conjugate-Wirtinger (docs/semantics.md): 1j * w
+    numpy.testing.assert_array_equal(x.grad.asnumpy(), [3.0j, -1.0j])
+
+
 @pytest.mark.parametrize("lib", LIBS)
 def test_take_matches_numpy_even_where_the_library_take_is_wrong(lib):
     # cubed 0.27's own take returns its input unchanged when the index is as long as the

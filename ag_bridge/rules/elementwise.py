@@ -65,6 +65,11 @@ def _pow_exponent(xp, g, ans, x1, x2):
     return g * cj(xp, xp.where(x1 == 0, 0, ans * xp.log(xp.where(x1 == 0, 1, x1))))
 
 
+def _imag(xp, g, x):
+    # g is real: cast before the Python complex scalar (the standard need not mix them; cubed refuses)
+    return xp.astype(g, x.dtype) * 1j if is_complex(xp, x) else zeros(xp, g)
+
+
 def _hypot(xp, g, ans, a):
     return g * xp.where(ans == 0, 0, a / xp.where(ans == 0, 1, ans))
 
@@ -146,7 +151,7 @@ defvjp("floor_divide", lambda xp, g, ans, x1, x2: zeros(xp, g),
        lambda xp, g, ans, x1, x2: zeros(xp, g))
 defvjp("hypot", lambda xp, g, ans, x1, x2: _hypot(xp, g, ans, x1),
        lambda xp, g, ans, x1, x2: _hypot(xp, g, ans, x2))
-defvjp("imag", lambda xp, g, ans, x: g * 1j)
+defvjp("imag", lambda xp, g, ans, x: _imag(xp, g, x))
 defvjp("log", lambda xp, g, ans, x: g / cj(xp, x))
 defvjp("log1p", lambda xp, g, ans, x: g / cj(xp, 1 + x))
 defvjp("log2", lambda xp, g, ans, x: g / (cj(xp, x) * math.log(2)))
