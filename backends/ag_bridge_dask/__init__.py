@@ -42,6 +42,8 @@ from ag_bridge._keys import per_axis_key
 from ag_bridge._patch import derived_namespace
 from ag_bridge._portable_keys import fft_axes
 
+from ._inline import inline
+
 __all__ = ["Backend"]
 
 _FFT_1D = ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft")
@@ -470,6 +472,11 @@ class Backend(_Backend):
         # element-wise ops around it): each block a zero-copy view of value's block, its
         # shape read from ref's chunks inside the task (no layer of placeholder blocks)
         ind = tuple(range(len(shape)))
+        small = inline(value)
+        if small is not None:  # computed in each block's task: the block keeps one dependency
+            return da.blockwise(_spread_inline, ind, ArrayChunkShapeDep(chunks), ind, small, None,
+                                dtype=value.dtype, align_arrays=False,
+                                name="like-" + tokenize(value.name, chunks))
         return da.blockwise(_spread, ind, ArrayChunkShapeDep(chunks), ind, value, ind[lead:],
                             dtype=value.dtype, align_arrays=False,
                             name="like-" + tokenize(value, chunks))
@@ -518,3 +525,8 @@ class Backend(_Backend):
 def _spread(shape: tuple, v: Any) -> Any:
     """``v`` broadcast to the block ``shape`` (module level: graphs holding it pickle)."""
     return np.broadcast_to(v, shape)
+
+
+def _spread_inline(shape: tuple, small: Any) -> Any:
+    """The small value ``small()`` broadcast to the block ``shape``."""
+    return np.broadcast_to(small(), shape)
