@@ -34,6 +34,7 @@ from typing import Any
 import array_api_compat.dask.array as _compat
 import dask.array as da
 import numpy as np
+from dask.array.utils import meta_from_array
 from dask.base import tokenize
 from dask.layers import ArrayChunkShapeDep, ArraySliceDep
 
@@ -474,8 +475,10 @@ class Backend(_Backend):
         ind = tuple(range(len(shape)))
         small = inline(value)
         if small is not None:  # computed in each block's task: the block keeps one dependency
+            # meta given: Dask would otherwise call the function (and compute the value) now
             return da.blockwise(_spread_inline, ind, ArrayChunkShapeDep(chunks), ind, small, None,
                                 dtype=value.dtype, align_arrays=False,
+                                meta=meta_from_array(value._meta, ndim=len(shape)),
                                 name="like-" + tokenize(value.name, chunks))
         return da.blockwise(_spread, ind, ArrayChunkShapeDep(chunks), ind, value, ind[lead:],
                             dtype=value.dtype, align_arrays=False,
