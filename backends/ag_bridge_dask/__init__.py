@@ -454,7 +454,9 @@ class Backend(_Backend):
         """``value`` in ``ref``'s chunks: unchanged when they already agree, else
         rechunked along the axes it shares with ``ref`` and broadcast block by block
         into ``ref``'s chunks (so a reduction's cotangent is never one chunk the size
-        of ``ref``, and the broadcast fuses with the element-wise tasks around it)."""
+        of ``ref``, and the broadcast fuses with the element-wise tasks around it). A
+        value whose graph is a few tasks on small arrays is computed inside each block's
+        task instead of being a dependency of every block (:mod:`._inline`)."""
         chunks = getattr(ref, "chunks", None)
         if chunks is None or not isinstance(value, (_DArray, np.ndarray)):
             return value
