@@ -291,6 +291,13 @@ def _basic(key: Any) -> bool:
                for k in _as_tuple(key))
 
 
+def _whole(a: Any, key: tuple) -> bool:
+    """Whether the basic ``key`` selects all of ``a`` as it is (only ``:`` and one ``...``)."""
+    if any(not (k is Ellipsis or (isinstance(k, slice) and k == slice(None))) for k in key):
+        return False
+    return key.count(Ellipsis) <= 1 and len(key) - key.count(Ellipsis) <= a.ndim
+
+
 def _known(x: Any) -> Any:
     """``x`` with its chunk sizes known (boolean-mask results need a pass over the mask)."""
     if isinstance(x, _DArray) and any(math.isnan(n) for n in x.shape):
@@ -494,6 +501,10 @@ class Backend(_Backend):
     def _setitem(self, a: Any, key: Any, v: Any) -> Any:
         """``a`` with ``a[key] = v`` through Dask's ``__setitem__`` (basic keys)."""
         key = _as_tuple(key)
+        if _whole(a, key):  # x[:] = v, x[...] = v (MXNet's update): v itself, in a's chunks
+            if not isinstance(v, (_DArray, np.ndarray)):
+                return da.full(a.shape, v, dtype=a.dtype, chunks=a.chunks)
+            return self.like(da.broadcast_to(da.asarray(v), a.shape).astype(a.dtype), a)
         if 0 in _index(a, key).shape:  # nothing selected (Dask's __setitem__ fails on it)
             return a
         if any(k is None for k in key):  # Dask's __setitem__ rejects None
