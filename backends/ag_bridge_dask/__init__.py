@@ -5,7 +5,8 @@ gradients stay lazy until something computes them (``x.grad.asnumpy()``,
 ``float()``, ``bool()``, printing). Buffers are rebound, never written
 (``mutable = False``; Dask's ``x += 1`` makes a new object anyway). Dask has
 no scatter-add: keys that touch each element at most once (integers, slices,
-``...``, ``None``) go through ``__setitem__`` on a fresh graph; integer-array
+``...``, ``None``) go through ``__setitem__`` on a fresh graph (a key of only ``:``
+and ``...`` hands back the value itself, in the target's chunks); integer-array
 and boolean-mask keys go through flat element ids, added block by block into
 the target's chunks (never one chunk of the array's size);
 several index arrays, which Dask refuses, are turned into flat ids too.
