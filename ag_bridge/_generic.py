@@ -10,6 +10,7 @@ precedence for its library (:mod:`ag_bridge._select` asks the plugins first).
 
 from __future__ import annotations
 
+import inspect
 import threading
 from typing import Any
 
@@ -71,7 +72,8 @@ class GenericBackend(Backend):
         evaluated, so a training loop does not grow one graph across its steps."""
         if not self._lazy:
             return raw
-        return self.xp.asarray(self.to_numpy(raw), dtype=raw.dtype, device=self.device(raw))
+        kept = {k: getattr(raw, k) for k in _asarray_keywords(self.library_xp) if hasattr(raw, k)}
+        return self.xp.asarray(self.to_numpy(raw), dtype=raw.dtype, device=self.device(raw), **kept)
 
     def like(self, value: Any, ref: Any) -> Any:
         """``value`` in ``ref``'s chunks for a chunked library (cubed): broadcast with the
@@ -90,6 +92,17 @@ class GenericBackend(Backend):
 
     def __repr__(self) -> str:
         return f"<ag_bridge generic backend {self.name!r} over {getattr(self.xp, '__name__', self.xp)}>"
+
+
+def _asarray_keywords(xp: Any) -> tuple:
+    """The keyword parameters of ``xp.asarray`` beyond the standard's (cubed: ``chunks``,
+    ``spec``); none when its signature cannot be read."""
+    try:
+        params = inspect.signature(xp.asarray).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    return tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY
+                 and p.name not in ("dtype", "device", "copy"))
 
 
 def generic_backend(xp: Any) -> GenericBackend:

@@ -288,3 +288,19 @@ def test_concat_or_stack_then_mask_backward_on_the_distributed_scheduler():
                 loss.backward()
             got = client.compute(ag_bridge.unwrap(x.grad)).result()
             np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=op)
+
+
+def test_whole_array_assignment_is_the_value_in_the_targets_chunks():
+    """``x[:] = v``, ``x[...] = v`` (MXNet's update) hand back ``v`` itself, broadcast and cast
+    to ``x``'s dtype, in ``x``'s chunks, without Dask's ``__setitem__`` on a copy."""
+    x = ag_bridge.asarray(da.zeros((6, 4), chunks=(3, 2), dtype=np.float32))
+    v = np.arange(24.0).reshape(6, 4)
+    for key, value, want in ((slice(None), da.from_array(v, chunks=(2, 4)), v),
+                             (Ellipsis, 1.5, np.full((6, 4), 1.5)),
+                             ((slice(None), Ellipsis), da.arange(4.0, chunks=4),
+                              np.tile(np.arange(4.0), (6, 1)))):
+        x[key] = ag_bridge.asarray(value) if isinstance(value, da.Array) else value
+        raw = ag_bridge.unwrap(x)
+        assert raw.chunks == ((3, 3), (2, 2)) and raw.dtype == np.float32
+        assert not any(name.startswith("setitem") for name in raw.dask.layers)
+        np.testing.assert_array_equal(raw.compute(), want.astype(np.float32))

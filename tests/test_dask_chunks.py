@@ -151,3 +151,40 @@ def test_scatter_add_keeps_chunks():
         assert got.chunks == a.chunks
         assert not any(name.startswith("bincount") for name in got.dask.layers)
         np.testing.assert_allclose(got.compute(scheduler="sync"), want, rtol=1e-13)
+
+
+def test_a_chunk_of_data_fuses_into_its_gradient_task():
+    """A reduced cotangent whose graph is a few tasks on small arrays (the head's ones over
+    a count) is computed inside each block's task (``ag_bridge_dask._inline``), so a block's
+    gradient task has its chunk of data as its only dependency and Dask fuses the task that
+    generates the chunk into it, as in the gradient written by hand. Before, the shared
+    cotangent was a second dependency of every block, the generating task ran apart and its
+    chunk waited in memory (one more task per chunk after ``dask.optimize``; on the issue's
+    1.6 GB cluster run, 1.23x the hand-written peak memory per worker)."""
+    n = 4_000
+    x_raw = da.random.default_rng(0).uniform(-1.0, 1.0, n, chunks=n // 10)
+    x = ag_bridge.asarray(x_raw)
+    x.attach_grad()
+    xp = x._backend.namespace
+    with autograd.record():
+        loss = xp.sum(xp.tanh(x) * x) / n + xp.mean(x ** 2)
+    loss.backward()
+    t = da.tanh(x_raw)
+    ours, hand = (da.sum(g ** 2) for g in (ag_bridge.unwrap(x.grad),
+                                           (t + x_raw * (1 - t * t)) / n + 2 * x_raw / n))
+    fused = [len(dask.optimize(a)[0].__dask_graph__()) for a in (ours, hand)]
+    assert fused[0] == fused[1], fused
+    np.testing.assert_allclose(*dask.compute(ours, hand, scheduler="sync"), rtol=1e-13)
+
+
+def test_only_small_self_contained_graphs_are_inlined():
+    """What :func:`ag_bridge_dask._inline.inline` takes (recomputed once per block) and
+    what it leaves a dependency: a value in several blocks, one computed from a large array
+    (a pass over the data per block), one held by a scheduler (``persist``)."""
+    from ag_bridge_dask._inline import inline
+
+    small = da.reshape(da.ones((), chunks=()) / 7, (1,))
+    assert inline(small)() == np.float64(1 / 7)
+    assert inline(da.ones(10, chunks=5)) is None
+    assert inline(da.sum(da.ones(100_000, chunks=100_000)).reshape(1)) is None
+    assert inline(small.persist()) is None or inline(small.persist())() == small.compute()

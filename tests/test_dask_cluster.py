@@ -212,7 +212,9 @@ def _check_first_step(client, X_raw, y_raw, held=None):
 
 
 def test_sgd_within_a_quarter_of_the_features_per_worker(small):
-    X_raw, y_raw = _problem(SMALL_N // D, 20)  # 20 chunks: a quarter is 5 of them
+    # 40 chunks: a quarter is 10 of them. (With 20, a worker at times held 5 chunks and their
+    # label vectors, just over a quarter: Dask had queued 5 chunks there)
+    X_raw, y_raw = _problem(SMALL_N // D, 40)
     w = _sgd(X_raw, y_raw, 2, 0.5, _check_first_step(small[0], X_raw, y_raw, small))
     assert float(w.asnumpy() @ np.linspace(-1.0, 1.0, D)) > 0  # it learns the right direction
 

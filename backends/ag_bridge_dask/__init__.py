@@ -5,7 +5,8 @@ gradients stay lazy until something computes them (``x.grad.asnumpy()``,
 ``float()``, ``bool()``, printing). Buffers are rebound, never written
 (``mutable = False``; Dask's ``x += 1`` makes a new object anyway). Dask has
 no scatter-add: keys that touch each element at most once (integers, slices,
-``...``, ``None``) go through ``__setitem__`` on a fresh graph; integer-array
+``...``, ``None``) go through ``__setitem__`` on a fresh graph (a key of only ``:``
+and ``...`` hands back the value itself, in the target's chunks); integer-array
 and boolean-mask keys go through flat element ids, added block by block into
 the target's chunks (never one chunk of the array's size);
 several index arrays, which Dask refuses, are turned into flat ids too.
@@ -34,6 +35,7 @@ from typing import Any
 import array_api_compat.dask.array as _compat
 import dask.array as da
 import numpy as np
+from dask.array.utils import meta_from_array
 from dask.base import tokenize
 from dask.layers import ArrayChunkShapeDep, ArraySliceDep
 
@@ -41,6 +43,8 @@ from ag_bridge import Backend as _Backend
 from ag_bridge._keys import per_axis_key
 from ag_bridge._patch import derived_namespace
 from ag_bridge._portable_keys import fft_axes
+
+from ._inline import inline
 
 __all__ = ["Backend"]
 
@@ -288,6 +292,13 @@ def _basic(key: Any) -> bool:
                for k in _as_tuple(key))
 
 
+def _whole(a: Any, key: tuple) -> bool:
+    """Whether the basic ``key`` selects all of ``a`` as it is (only ``:`` and one ``...``)."""
+    if any(not (k is Ellipsis or (isinstance(k, slice) and k == slice(None))) for k in key):
+        return False
+    return key.count(Ellipsis) <= 1 and len(key) - key.count(Ellipsis) <= a.ndim
+
+
 def _known(x: Any) -> Any:
     """``x`` with its chunk sizes known (boolean-mask results need a pass over the mask)."""
     if isinstance(x, _DArray) and any(math.isnan(n) for n in x.shape):
@@ -451,7 +462,9 @@ class Backend(_Backend):
         """``value`` in ``ref``'s chunks: unchanged when they already agree, else
         rechunked along the axes it shares with ``ref`` and broadcast block by block
         into ``ref``'s chunks (so a reduction's cotangent is never one chunk the size
-        of ``ref``, and the broadcast fuses with the element-wise tasks around it)."""
+        of ``ref``, and the broadcast fuses with the element-wise tasks around it). A
+        value whose graph is a few tasks on small arrays is computed inside each block's
+        task instead of being a dependency of every block (:mod:`._inline`)."""
         chunks = getattr(ref, "chunks", None)
         if chunks is None or not isinstance(value, (_DArray, np.ndarray)):
             return value
@@ -470,6 +483,13 @@ class Backend(_Backend):
         # element-wise ops around it): each block a zero-copy view of value's block, its
         # shape read from ref's chunks inside the task (no layer of placeholder blocks)
         ind = tuple(range(len(shape)))
+        small = inline(value)
+        if small is not None:  # computed in each block's task: the block keeps one dependency
+            # meta given: Dask would otherwise call the function (and compute the value) now
+            return da.blockwise(_spread_inline, ind, ArrayChunkShapeDep(chunks), ind, small, None,
+                                dtype=value.dtype, align_arrays=False,
+                                meta=meta_from_array(value._meta, ndim=len(shape)),
+                                name="like-" + tokenize(value.name, chunks))
         return da.blockwise(_spread, ind, ArrayChunkShapeDep(chunks), ind, value, ind[lead:],
                             dtype=value.dtype, align_arrays=False,
                             name="like-" + tokenize(value, chunks))
@@ -482,6 +502,10 @@ class Backend(_Backend):
     def _setitem(self, a: Any, key: Any, v: Any) -> Any:
         """``a`` with ``a[key] = v`` through Dask's ``__setitem__`` (basic keys)."""
         key = _as_tuple(key)
+        if _whole(a, key):  # x[:] = v, x[...] = v (MXNet's update): v itself, in a's chunks
+            if not isinstance(v, (_DArray, np.ndarray)):
+                return da.full(a.shape, v, dtype=a.dtype, chunks=a.chunks)
+            return self.like(da.broadcast_to(da.asarray(v), a.shape).astype(a.dtype), a)
         if 0 in _index(a, key).shape:  # nothing selected (Dask's __setitem__ fails on it)
             return a
         if any(k is None for k in key):  # Dask's __setitem__ rejects None
@@ -518,3 +542,8 @@ class Backend(_Backend):
 def _spread(shape: tuple, v: Any) -> Any:
     """``v`` broadcast to the block ``shape`` (module level: graphs holding it pickle)."""
     return np.broadcast_to(v, shape)
+
+
+def _spread_inline(shape: tuple, small: Any) -> Any:
+    """The small value ``small()`` broadcast to the block ``shape``."""
+    return np.broadcast_to(small(), shape)
