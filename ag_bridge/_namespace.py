@@ -12,7 +12,6 @@ Nothing here is written per op.
 from __future__ import annotations
 
 import functools
-import inspect
 import types
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ from ._node import Node
 from ._portable_functions import to_device
 from ._recorder import passthrough, recorder
 from ._registry import RULES
+from ._signatures import signature_of
 from ._spec import COMPOSITE, SPECS, Spec
 from ._special import NAMES, raw_special
 from ._state import STATE
@@ -35,9 +35,6 @@ API_VERSION = "2025.12"
 _CONSTANTS = ("e", "inf", "nan", "pi", "newaxis")
 _DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
            "float32", "float64", "complex64", "complex128")
-# Parameters of NumPy functions that the standard does not have; `out=` would
-# write past the tape.
-_HIDDEN = {"out", "where", "casting", "order", "subok", "signature", "initial", "like"}
 
 
 #: NumPy keywords accepted as aliases of the standard's (SciPy and xarray pass ``ddof=``)
@@ -131,44 +128,6 @@ def _raw_nested(obj: Any, backend: Any) -> Any:
     return obj
 
 
-def _signature(raw: Callable) -> inspect.Signature | None:
-    try:
-        sig = inspect.signature(raw)
-    except (TypeError, ValueError):
-        return None
-    params = [p for p in sig.parameters.values() if p.name not in _HIDDEN]
-    return sig.replace(parameters=params)
-
-
-def _forwards_keywords(sig: inspect.Signature, qualname: str) -> bool:
-    """True for a plugin's forwarding wrapper such as ``(x, /, **kw)``: it takes keywords
-    through ``**kw`` without naming the standard's, so the standard's signature says more."""
-    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
-        return False
-    std = _standard_signature(qualname)
-    return std is not None and not set(std.parameters) <= set(sig.parameters)
-
-
-@functools.cache
-def _standard_signature(qualname: str) -> inspect.Signature | None:
-    """The standard's signature of ``qualname`` for a library function Python cannot
-    inspect (torch's builtins), read from array-api-strict, the standard's reference
-    implementation, when it is installed (None otherwise)."""
-    try:
-        import array_api_strict as ref
-    except ImportError:
-        return None
-    obj: Any = ref
-    for part in qualname.split("."):
-        obj = getattr(obj, part, None)
-    sig = None if obj is None else _signature(obj)
-    if sig is None:
-        return None
-    bare = inspect.Parameter.empty  # strict's annotations name strict's own types
-    return sig.replace(parameters=[p.replace(annotation=bare) for p in sig.parameters.values()],
-                       return_annotation=bare)
-
-
 def _make(spec: Spec, raw: Callable | None, backend: Any) -> Callable:
     if raw is not None and spec.qualname in FORWARDS:  # composed where the library falls short
         raw = functools.wraps(raw)(FORWARDS[spec.qualname](raw, backend.xp))
@@ -183,11 +142,7 @@ def _make(spec: Spec, raw: Callable | None, backend: Any) -> Callable:
     fn.__name__ = fn.__qualname__ = spec.name
     fn.__doc__ = (raw.__doc__ if raw is not None and raw.__doc__ else
                   f"{spec.qualname} of the array API standard (recording wrapper).")
-    sig = None if raw is None else _signature(raw)
-    if sig is None or _forwards_keywords(sig, spec.qualname):  # a missing op shows the standard's too
-        sig = _standard_signature(spec.qualname) or sig
-    if sig is not None:
-        fn.__signature__ = sig  # type: ignore[attr-defined]
+    fn.__signature__ = signature_of(spec.qualname, raw)  # type: ignore[attr-defined]
     if raw is not None:
         fn.__wrapped_raw__ = raw  # type: ignore[attr-defined]
     return fn

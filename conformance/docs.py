@@ -108,7 +108,10 @@ def _merge(data: dict, new: dict, replace_cases: bool) -> None:
         if replace_cases and name in data["backends"]:
             done = {c["case"] for c in new["cells"] if c["backend"] == name}
             data["cells"] = [c for c in data["cells"] if not (c["backend"] == name and c["case"] in done)]
-            info["seconds"] = round(data["backends"][name].get("seconds", 0) + info["seconds"], 1)
+            old = data["backends"][name]
+            # a partial rerun (its --full run of the listed cases) keeps the column's sampling
+            info.update(seconds=round(old.get("seconds", 0) + info["seconds"], 1),
+                        sampled=old.get("sampled", False))
         else:
             data["cells"] = [c for c in data["cells"] if c["backend"] != name]
         data["backends"][name] = info
