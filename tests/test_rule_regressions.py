@@ -73,6 +73,19 @@ def test_logaddexp_complex_matches_torch(xp):
     np.testing.assert_allclose(got[0], [2.393054 - 0.512666j], rtol=1e-6)  # the issue's numbers
 
 
+def test_logaddexp_complex_branch_is_the_same_on_every_backend(xp):
+    """Large imaginary parts (PyTorch's OpInfo samples): the value is a logarithm of
+    ``exp(a) + exp(b)`` whose imaginary part is within pi of the larger-real-part operand's
+    (the branch of torch's complex loop); JAX's own loop answered 2*pi*k away."""
+    rng = np.random.default_rng(3)
+    a0 = rng.standard_normal(40) * 5 + 1j * rng.standard_normal(40) * 5
+    b0 = rng.standard_normal(40) * 5 + 1j * rng.standard_normal(40) * 5
+    y = xp.logaddexp(arr(xp, a0, "complex128"), arr(xp, b0, "complex128")).asnumpy()
+    np.testing.assert_allclose(np.exp(y), np.exp(a0) + np.exp(b0), rtol=1e-10)
+    big = np.where(a0.real >= b0.real, a0, b0)
+    assert np.all(np.abs((y - big).imag) <= math.pi + 1e-12), (y - big).imag
+
+
 # -- issue 14.2: clip with min > max ------------------------------------------------------------------
 def test_clip_min_above_max_follows_the_forward(xp, backend):
     if backend.name == "array_api_strict":
