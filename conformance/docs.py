@@ -126,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--no-run", action="store_true", help="only merge and re-render; run nothing")
     args = p.parse_args(argv)
+    from ._env import prepare
+
+    prepare()  # before anything loads JAX: float64 (else its column runs in float32), fast compiles
     import ag_bridge
 
     data = results.load(RESULTS) if RESULTS.exists() and not args.all else \

@@ -33,7 +33,7 @@ def summary_table(results: dict) -> str:
              "|---|---|---:|---:|---:|---:|---:|"]
     for name, row in summary(results).items():
         info = results["backends"][name]
-        lib = info.get("library", "") + (" (sampled: first case of each op)" if info.get("sampled") else "")
+        lib = info.get("library", "") + (" (sampled: see What is sampled)" if info.get("sampled") else "")
         lines.append(f"| {name} | {lib} | {row['cases']} | {row['pass']} | {row['declared']} | "
                      f"{row['not-provided']} | {row['fail']} |")
     return "\n".join(lines)

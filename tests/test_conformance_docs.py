@@ -15,21 +15,11 @@ def test_page_shows_the_recorded_results():
     assert docs.render_page(data, page) == page, f"the matrix in docs/conformance.md is stale; {FIX}"
 
 
-#: backends whose published column may lag the records, each said so on the page (a known gap of
-#: issue 9: JAX's sampled run took over 25 minutes on 2 cores and did not finish in the session
-#: that added 191 records; the column shows the run before them)
-LAGGING = {"jax": "The JAX column is from the run before the records added on 2026-11-30"}
-
-
 def test_recorded_results_cover_the_current_records_and_expectations():
     data = results.load(docs.RESULTS)
     assert set(data["backends"]) == set(docs.FIRST_PARTY)
-    stale = [s for s in docs.stale(data) if s.split(":")[0] not in LAGGING]
+    stale = docs.stale(data)
     assert not stale, f"{stale}; {FIX}"
-    page = docs.PAGE.read_text()
-    for name, note in LAGGING.items():
-        if any(s.startswith(f"{name}:") for s in docs.stale(data)):
-            assert note in page, f"docs/conformance.md must say that the {name} column lags"
 
 
 def test_staleness_is_noticed():
