@@ -6,7 +6,6 @@ import importlib.util
 import os
 
 import pytest
-
 from ag_bridge.conformance import _env
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
