@@ -187,6 +187,10 @@ class Array:
         """Rebind self to the result of an in-place operator (value semantics)."""
         return assign(self, r, op)
 
+    def _update_in_place(self, other: Any, op: str) -> bool:
+        """Apply in-place operator ``op`` in the buffer itself where no one can tell."""
+        return update_in_place(self, other, op)
+
     # ------------------------------------------------------------ MXNet API
     def attach_grad(self, grad_req: str = "write", stype: Any = None) -> None:
         """Allocate a zero gradient buffer and make this array a leaf of the graph.
@@ -274,6 +278,7 @@ from ._array_write import (  # noqa: E402
     refuse_foreign,
     setitem,
     unwrap_key,
+    update_in_place,
 )
 
 _unwrap_key = unwrap_key  # the name the namespace module imports

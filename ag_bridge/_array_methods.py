@@ -56,6 +56,8 @@ def _inplace(fname: str, dunder: str, operand: Any):
     def op(self: Any, other: Any) -> Any:
         if not operand(other):
             return NotImplemented
+        if self._update_in_place(other, dunder):
+            return self
         return self._assign(getattr(self._backend.namespace, fname)(self, other), dunder)
     return op
 

@@ -8,6 +8,7 @@ only when nothing else refers to it).
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from ._array import Array, wrap
@@ -16,7 +17,8 @@ from ._node import Leaf, Node
 from ._registry import RULES
 from ._state import STATE
 
-__all__ = ["attach_grad", "mixed_error", "refuse_foreign", "unwrap_key", "getitem", "setitem", "assign"]
+__all__ = ["attach_grad", "mixed_error", "refuse_foreign", "unwrap_key", "getitem", "setitem", "assign",
+           "update_in_place"]
 
 
 def attach_grad(x: Any, grad_req: str = "write") -> None:
@@ -144,6 +146,51 @@ def setitem(self: Array, key: Any, value: Any) -> None:
             self._data = b.settle(self._data)
     if not leaf:
         self._node, self._oidx = None, -1
+
+#: the in-place operators a buffer takes in place (arithmetic, floating or complex arrays)
+_IN_PLACE = {"__iadd__": operator.iadd, "__isub__": operator.isub, "__imul__": operator.imul,
+             "__itruediv__": operator.itruediv}
+
+
+def update_in_place(self: Array, other: Any, op: str) -> bool:
+    """``self op= other`` written into ``self``'s own buffer, as torch and NumPy users expect of
+    ``param -= lr * param.grad`` (no new allocation each step), where no one can tell: a
+    mutable backend, a buffer nothing else refers to (:meth:`Backend.exclusive`: not saved for
+    backward, no view, no other Array), nothing to record, ``other`` of ``self``'s dtype (or a
+    Python number on a floating or complex array) whose shape broadcasts to ``self``'s.
+    Returns False, having done nothing, otherwise: :func:`assign` then rebinds."""
+    fn = _IN_PLACE.get(op)
+    b = self._backend
+    if fn is None or not b.mutable:
+        return False
+    if other.__class__ is Array:
+        if other._backend is not b:
+            return False
+        value = other._data
+        if value.dtype != self._data.dtype or not _fits(tuple(value.shape), tuple(self._data.shape)):
+            return False
+    elif other.__class__ is float or other.__class__ is int:
+        value = other
+        if not b.is_inexact(self._data.dtype):
+            return False
+    else:
+        return False
+    node = self._node
+    if STATE.get()[0] and (node is not None or other.__class__ is Array and other._node is not None):
+        return False  # recorded (assign), or refused with its message (a leaf)
+    if not b.exclusive(self._data):
+        return False
+    self._data = fn(self._data, value)
+    if type(node) is not Leaf:
+        self._node, self._oidx = None, -1
+    return True
+
+
+def _fits(shape: tuple, target: tuple) -> bool:
+    """Whether ``shape`` broadcasts to ``target`` without changing it."""
+    return len(shape) <= len(target) and all(
+        n == 1 or n == m for n, m in zip(reversed(shape), reversed(target), strict=False))
+
 
 def assign(self: Array, r: Array, op: str) -> Array:
     """Rebind ``self`` to the result of an in-place operator (value semantics)."""

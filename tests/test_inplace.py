@@ -253,6 +253,41 @@ def test_parameter_update_outside_record_keeps_leaf(xp):
     close(w.grad, [2 * v / 0.8 for v in current])  # not touched by the update
 
 
+def test_parameter_update_writes_the_buffer_itself(backend, xp):
+    """``w -= lr * w.grad`` outside record() updates w's own buffer on NumPy and PyTorch
+    (no new allocation each step, as ``torch.no_grad(): p -= ...`` does) when nothing else
+    refers to it; values are the same on every backend."""
+    import ag_bridge
+
+    w = leaf(xp, X)
+    for _ in range(2):
+        with autograd.record():
+            loss = xp.sum(w * w)
+        loss.backward()
+        before = id(ag_bridge.unwrap(w))
+        w -= 0.25 * w.grad  # w <- 0.5 w
+        w *= 2.0  # w <- w
+        w /= 2.0  # w <- 0.5 w (net: halved each step)
+        w += 0.0
+        if backend.name in ("numpy", "torch"):
+            assert id(ag_bridge.unwrap(w)) == before, "updated in its own buffer"
+    close(w, [v / 4 for v in X])
+    close(w.grad, [2 * v / 2 for v in X])  # the gradient at the previous value
+
+
+def test_update_after_record_keeps_the_saved_value(xp):
+    w = leaf(xp, X)
+    with autograd.record():
+        loss = xp.sum(w * w)  # saves w
+    w -= 1.0  # outside record(): the graph still needs the old w
+    held = w.detach()
+    w += 1.0  # a detached alias exists: written into a new buffer
+    loss.backward()
+    close(w.grad, [2 * v for v in X])  # d/dw sum(w^2) at the recorded w
+    close(held, [v - 1.0 for v in X])
+    close(w, X)
+
+
 def test_grad_buffer_zeroed_in_place(xp):
     w = leaf(xp, X)
     w.attach_grad(grad_req="add")
