@@ -14,7 +14,8 @@ plugins in :mod:`ag_bridge._patch`.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from . import _portable, _portable_keys, _portable_scatter
@@ -75,6 +76,12 @@ class Backend:
     #: recording wrappers skip the call for those); a plugin whose coerce rewrites its
     #: own arrays (Dask: unknown chunk sizes) sets it False
     lean_coerce: bool = True
+
+    #: op name -> one VJP function per array argument, ``fn(xp, g, ans, *args, **kwargs)``
+    #: as for ``defvjp``, used instead of the portable rule in plain backward passes: a
+    #: library's fused kernel (torch's ``tanh_backward``: one pass and one buffer instead of
+    #: three). ``create_graph`` passes use the portable rule.
+    fast_vjps: Mapping[str, tuple] = MappingProxyType({})
 
     def is_complex(self, dtype: Any) -> bool:
         """Whether ``dtype`` is a complex floating dtype."""

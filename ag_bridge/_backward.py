@@ -16,6 +16,7 @@ from operator import attrgetter
 from typing import Any
 
 from ._node import GRAPH_FREED, Leaf
+from ._registry import FastRule
 from ._state import STATE
 
 __all__ = ["run_backward", "unbroadcast"]
@@ -184,6 +185,8 @@ def _pull_general(n: Any, g: Any, grads: dict, lift: Any) -> None:
     """Multi-output ops, sequence inputs, joint rules and ``create_graph``."""
     b = n.backend
     rule = n.rule
+    if rule.__class__ is FastRule:  # a backend's kernel: plain backward passes only
+        rule = rule.rule
     create = lift is not None
     if n.multi:
         g = tuple(b.zeros_like(a) if c is None else c for a, c in zip(n.ans, g))

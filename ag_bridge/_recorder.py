@@ -17,7 +17,7 @@ from numpy import generic as _NUMPY_SCALAR
 
 from ._array import Array, mixed_error, refuse_foreign, wrap
 from ._node import Node
-from ._registry import RULES
+from ._registry import RULES, FastRule
 from ._spec import Spec
 from ._state import STATE
 from .rules.elementwise import ANS_ONLY, NO_ANS
@@ -105,6 +105,9 @@ def passthrough(spec: Spec, raw: Callable, backend: Any) -> Callable:
 def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
     op = spec.qualname
     rule = RULES.get(op)
+    fast = backend.fast_vjps.get(op)
+    if fast is not None and rule is not None and rule.fns is not None:
+        rule = FastRule(rule, fast)  # the plugin's kernel in plain backward passes
     multi = spec.multi
     nslots = len(spec.arrays)
     varargs = spec.sequence == "varargs"

@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 from ._spec import SPECS
 
-__all__ = ["Rule", "defvjp", "defvjp_joint", "RULES", "freeze"]
+__all__ = ["Rule", "FastRule", "defvjp", "defvjp_joint", "RULES", "freeze"]
 
 _rules: dict[str, Rule] = {}
 _frozen = False
@@ -36,6 +36,20 @@ class Rule:
 
     def __repr__(self) -> str:
         return f"<ag_bridge rule {self.name}>"
+
+
+class FastRule:
+    """A backend's own VJP of one op for plain backward passes (:attr:`Backend.fast_vjps`,
+    e.g. a fused library kernel): ``fns`` are the backend's functions, ``rule`` the portable
+    :class:`Rule` that ``create_graph`` backward passes and every other path use."""
+
+    __slots__ = ("name", "fns", "joint", "rule")
+
+    def __init__(self, rule: Rule, fns: tuple) -> None:
+        self.name, self.fns, self.joint, self.rule = rule.name, tuple(fns), None, rule
+
+    def __repr__(self) -> str:
+        return f"<ag_bridge fast rule {self.name}>"
 
 
 def _register(name: str, rule: Rule) -> None:

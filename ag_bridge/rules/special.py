@@ -29,7 +29,7 @@ import math
 from typing import Any
 
 from .._registry import defvjp
-from ._util import expand_to
+from ._util import cj, expand_to
 
 _SQRT_PI_2 = 2 / math.sqrt(math.pi)
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -111,7 +111,7 @@ def _polygamma_x(xp, g, ans, n, x):
 defvjp("special.erf", lambda xp, g, ans, x: g * _SQRT_PI_2 * xp.exp(-x * x))
 defvjp("special.erfc", lambda xp, g, ans, x: -g * _SQRT_PI_2 * xp.exp(-x * x))
 defvjp("special.erfinv", lambda xp, g, ans, x: g * (math.sqrt(math.pi) / 2) * xp.exp(ans * ans))
-defvjp("special.expit", lambda xp, g, ans, x: g * ans * (1 - ans))
+defvjp("special.expit", lambda xp, g, ans, x: g * cj(xp, ans * (1 - ans)))  # cj: complex input (torch)
 defvjp("special.logit", lambda xp, g, ans, x: g / (x * (1 - x)))
 defvjp("special.ndtr", lambda xp, g, ans, x: g * xp.exp(-x * x / 2 - _LOG_SQRT_2PI))
 defvjp("special.log_ndtr", lambda xp, g, ans, x: g * xp.exp(-x * x / 2 - _LOG_SQRT_2PI - ans))

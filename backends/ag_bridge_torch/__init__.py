@@ -26,6 +26,7 @@ from ag_bridge import Backend as _Backend
 from ag_bridge._keys import per_axis_key
 from ag_bridge._patch import derived_namespace
 from ag_bridge._portable_keys import fft_axes, flip_key
+from ag_bridge._registry import RULES
 
 __all__ = ["Backend"]
 
@@ -183,6 +184,21 @@ def _per_input(inputs: list, got: Any) -> tuple:
     return tuple(res)
 
 
+def _fused(kernel: Any, op: str) -> Callable:
+    """A one-argument VJP by torch's fused backward ``kernel(g, ans)`` (``g * conj(f'(x))``
+    written from the output, as torch.autograd computes it); the portable rule when the
+    cotangent's dtype is not the output's."""
+    portable = RULES[op].fns[0]
+
+    def vjp(xp: Any, g: Any, ans: Any, x: Any) -> Any:
+        if g.dtype is ans.dtype:
+            return kernel(g, ans)
+        return portable(xp, g, ans, x)
+
+    vjp.__name__ = f"{op.rpartition('.')[2]}_vjp"
+    return vjp
+
+
 class Backend(_Backend):
     """PyTorch tensors on any device: mutable buffers, ``index_add_`` scatter."""
 
@@ -191,6 +207,11 @@ class Backend(_Backend):
     array_types = (_Tensor,)
     mutable = True
     default_float = torch.float32
+    #: torch's fused backward kernels (one pass, one buffer) in plain backward passes
+    fast_vjps = types.MappingProxyType({
+        "tanh": (_fused(torch.ops.aten.tanh_backward, "tanh"),),
+        "special.expit": (_fused(torch.ops.aten.sigmoid_backward, "special.expit"),),
+    })
 
     def special_function(self, name: str) -> Any:
         """``torch.special``, with SciPy's signatures (``xp.special``)."""
