@@ -80,9 +80,26 @@ def _skinny(m: Any) -> Any:
     return one_chunk(m, (-1,) if m.shape[0] >= m.shape[1] else (0,))
 
 
-def _per_matrix(fn: Any, prepare: Any = _whole) -> Any:
-    """``fn`` of one 2-D matrix, mapped over a stack (Dask's linalg is 2-D only)."""
+def _of_empty(name: str, arrays: tuple, kwargs: dict) -> Any:
+    """``linalg.<name>`` of arrays that hold no element (an empty stack, or matrices with a
+    zero dimension), where Dask's linalg fails (ZeroDivisionError while chunking). With
+    no data the result depends on the shapes alone, so NumPy's result on zeros of the
+    same shapes and dtypes is the result."""
+    import array_api_compat.numpy as npx
+
+    out = getattr(npx.linalg, name)(*(np.zeros(a.shape, dtype=a.dtype) for a in arrays), **kwargs)
+    if isinstance(out, tuple):
+        parts = [da.from_array(np.asarray(o)) for o in out]
+        return type(out)(*parts) if hasattr(out, "_fields") else tuple(parts)
+    return da.from_array(np.asarray(out))
+
+
+def _per_matrix(fn: Any, prepare: Any = _whole, name: str = "") -> Any:
+    """``fn`` of one 2-D matrix, mapped over a stack (Dask's linalg is 2-D only); the
+    standard's ``linalg.<name>`` of an input without elements is :func:`_of_empty`."""
     def f(x: Any, /, **kwargs: Any) -> Any:
+        if name and 0 in x.shape:
+            return _of_empty(name, (x,), kwargs)
         if x.ndim <= 2:
             return fn(prepare(x), **kwargs)
         flat = x.reshape((-1,) + x.shape[-2:])
@@ -119,6 +136,8 @@ def _matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
 
 
 def _solve(x1: Any, x2: Any, /) -> Any:
+    if 0 in x1.shape or 0 in x2.shape:
+        return _of_empty("solve", (x1, x2), {})
     if x1.ndim == 2 and x2.ndim <= 2:
         return da.linalg.solve(x1.rechunk(-1), x2.rechunk(-1))
     if x2.ndim == 1:  # one vector for every matrix of the stack
@@ -211,16 +230,19 @@ def _roll(x: Any, /, shift: Any, *, axis: Any = None) -> Any:
     # the standard applies one integer shift to every axis of a tuple; Dask wants one each
     if isinstance(shift, int) and isinstance(axis, tuple):
         shift = (shift,) * len(axis)
+    if 0 in x.shape:  # Dask fails on an empty array; rolling it changes nothing
+        return x
     return _compat.roll(x, shift, axis=axis)
 
 
 def _namespace() -> types.ModuleType:
     """array-api-compat's Dask namespace with its FFTs, ``cholesky`` and ``svd`` fixed."""
-    ns = derived_namespace("ag_bridge_dask.xp", _compat, "array_api_compat.dask.array, with the fixes of "
-                 "ag_bridge_dask: FFTs along chunked axes, cholesky, svd.")
+    ns = derived_namespace("ag_bridge_dask.xp", _compat, "array_api_compat.dask.array, with the fixes "
+                           "of ag_bridge_dask: FFTs along chunked axes, cholesky, svd.")
     ns.__array_api_version__ = _compat.__array_api_version__
     ns.__array_namespace_info__ = _compat.__array_namespace_info__
-    ns.fft = derived_namespace("ag_bridge_dask.xp.fft", _compat.fft, "Dask FFTs (rechunked along the axes).")
+    ns.fft = derived_namespace("ag_bridge_dask.xp.fft", _compat.fft,
+                               "Dask FFTs (rechunked along the axes).")
     for k in _FFT_1D:
         setattr(ns.fft, k, _fft_1d(getattr(_compat.fft, k)))
     for k in _FFT_ND:
@@ -238,7 +260,7 @@ def _namespace() -> types.ModuleType:
     for name, fn, prepare in (("cholesky", _cholesky, _whole), ("inv", _compat.linalg.inv, _whole),
                               ("svd", _svd, _skinny), ("svdvals", _svdvals, _skinny),
                               ("qr", _qr, _skinny)):
-        setattr(ns.linalg, name, _per_matrix(fn, prepare))
+        setattr(ns.linalg, name, _per_matrix(fn, prepare, name))
     ns.linalg.matrix_norm = _matrix_norm
     ns.linalg.solve = _solve
     return ns
