@@ -1,14 +1,19 @@
 """The backend interface: what the engine asks of one array library.
 
-Every default here uses the standard only, through the fallbacks of
+Every default uses the standard only, through the fallbacks of
 :mod:`ag_bridge._portable_keys` and :mod:`ag_bridge._portable_scatter`, chosen by
 the capabilities :mod:`ag_bridge._portable` probes once per library
 (``backend.caps``), so a backend built from any namespace works
 (:mod:`ag_bridge._generic`). A plugin (first-party ones live in ``backends/``)
 subclasses :class:`Backend` and overrides only where its library differs: fast
 paths, workarounds for its bugs, its own autodiff (the conformance oracle).
-Discovery and selection live in :mod:`ag_bridge._select`; the patch helper for
-plugins in :mod:`ag_bridge._patch`.
+
+:class:`Backend` is assembled from three parts: this module (identity, dtypes,
+gradient buffers, the library's own autodiff, and the namespaces built over the
+backend), :mod:`ag_bridge._backend_arrays` (devices, creation, NumPy copies and
+text of raw arrays) and :mod:`ag_bridge._backend_indexing` (reading, writing and
+scatter-adding at a key). Discovery and selection live in :mod:`ag_bridge._select`;
+the patch helper for plugins in :mod:`ag_bridge._patch`.
 """
 
 from __future__ import annotations
@@ -18,19 +23,22 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from . import _portable, _portable_keys, _portable_scatter
-from ._state import selection
+from . import _portable
+from ._backend_arrays import RawArrays
+from ._backend_indexing import Indexing
 
 __all__ = ["Backend"]
 
 
-class Backend:
+class Backend(RawArrays, Indexing):
     """What ag_bridge needs to know about one array library.
 
     Subclasses set ``name``, ``xp`` (the array API namespace) and
     ``array_types``, and override what differs. The defaults use only the
     standard (what they assume is :mod:`ag_bridge._portable`), so a minimal
-    plugin works.
+    plugin works. Devices, creation and copies of raw arrays come from
+    :class:`~ag_bridge._backend_arrays.RawArrays`, indexing from
+    :class:`~ag_bridge._backend_indexing.Indexing`.
     """
 
     name: str = "?"
@@ -104,148 +112,6 @@ class Backend:
             return kind in "fc"
         return self.xp.isdtype(dtype, ("real floating", "complex floating"))
 
-    # -- devices, conversion ----------------------------------------------------
-    def device(self, raw: Any) -> Any:
-        """The device of a raw array."""
-        from array_api_compat import device
-
-        return device(raw)
-
-    def asarray(self, obj: Any, dtype: Any = None, device: Any = None) -> Any:
-        """A raw array from Python data or another array."""
-        kw = {}
-        if dtype is not None:
-            kw["dtype"] = dtype
-        dev = device if device is not None else self.device_default
-        if dev is not None:
-            kw["device"] = dev
-        return self.xp.asarray(obj, **kw)
-
-    def creation_device(self, device: Any = None) -> Any:
-        """The device a creation call on this backend uses: ``device`` if given, else the
-        selected one (``use_backend(name, device)``, ``set_backend``, ``AG_BRIDGE_DEVICE``)
-        while this backend is the current one, else :attr:`device_default` (None: the
-        library's default). Names are resolved by :meth:`resolve_device`.
-
-        Every creation function of the recording namespace (and so of ``ag_bridge.np``)
-        and :func:`ag_bridge.asarray` ask here when no ``device=`` is passed.
-        """
-        if device is None:
-            cur = selection()
-            device = cur[1] if cur[1] is not None and cur[0] is self else self.device_default
-        return self.resolve_device(device) if isinstance(device, str) else device
-
-    def resolve_device(self, device: Any) -> Any:
-        """A device as the namespace's creation functions take it: a name the library
-        refuses there (JAX: ``'cpu'``; array-api-strict) becomes the device that
-        :meth:`asarray` puts data on for that name (one probe per name, remembered)."""
-        if not isinstance(device, str):
-            return device
-        names = self.__dict__.setdefault("_device_names", {})
-        if device not in names:
-            try:
-                self.xp.empty((0,), device=device)
-                names[device] = device  # the library takes the name itself (torch: 'cuda')
-            except Exception:
-                names[device] = self.device(self.asarray([0], device=device))
-        return names[device]
-
-    def index_array(self, seq: list, device: Any = None) -> Any:
-        """A raw integer array from a Python list used as an index of an array on
-        ``device`` (an empty list gives the namespace's default indexing dtype)."""
-        if seq:
-            return self.xp.asarray(seq, device=device)
-        dtype = self.xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
-        return self.xp.zeros(0, dtype=dtype, device=device)
-
-    def to_numpy(self, raw: Any) -> Any:
-        """A NumPy copy of a raw array: through DLPack, ``__array__``, DLPack of a copy
-        (DLPack refuses a read-only buffer such as a broadcast view, and marray 0.0.12's
-        arrays have no ``__array__``), or a ``todense()`` the library offers (pydata
-        sparse refuses implicit densifying). Never a NumPy object array: NumPy wraps an
-        object it cannot read as a 0-d object array, silently."""
-        import numpy
-
-        try:
-            return numpy.array(numpy.from_dlpack(raw), copy=True)
-        except Exception:
-            pass
-        err = None
-        try:
-            out = numpy.array(raw, copy=True)
-            if out.dtype != object:
-                return out
-        except Exception as exc:  # the library's own error (a lazy one computing): kept
-            err = exc
-        try:
-            return numpy.array(numpy.from_dlpack(self.xp.asarray(raw, copy=True)), copy=True)
-        except Exception:
-            pass
-        if hasattr(raw, "todense"):
-            return numpy.array(raw.todense(), copy=True)
-        if err is not None:
-            raise err
-        raise TypeError(f"backend '{self.name}': cannot copy a {type(raw).__name__} to NumPy "
-                        "(it has no working __dlpack__, __array__ or todense())")
-
-    def repr(self, raw: Any) -> str:
-        """MXNet-style text of a raw array (docs/semantics.md, "How arrays print").
-
-        NumPy's text of the values. On the NumPy backend that is NumPy's text with
-        MXNet's rule for the dtype: float32 (MXNet's default, what ``ag_bridge.np``
-        makes) omits it, and float64/complex128, which NumPy's text omits, show it:
-        ``array([0.33333333, 2.], dtype=float64)``. Every other backend appends
-        which library and dtype it holds:
-        ``array([1., 2.], backend='torch', dtype=float32)``.
-        """
-        import numpy
-
-        values = self.to_numpy(raw)
-        if self.name == "numpy":
-            text = repr(values).replace(", dtype=float32)", ")")
-            if values.dtype in (numpy.float64, numpy.complex128) and values.size:
-                text = f"{text[:-1]}, dtype={values.dtype.name})"
-            return text
-        dtype = getattr(raw.dtype, "name", None) or str(raw.dtype).rsplit(".", 1)[-1]
-        tail = f", backend='{self.name}', dtype={dtype})"
-        return "array(" + numpy.array2string(values, separator=", ", prefix="array(") + tail
-
-    def synchronize(self) -> None:
-        """Wait for queued work (for timing); nothing for eager CPU libraries."""
-
-    def getitem(self, raw: Any, key: Any) -> Any:
-        """``raw[key]`` with NumPy's meaning: negative steps become a ``flip`` where the
-        library refuses them, a mask over leading axes one over all axes where it fails
-        on those, integer-array keys flat ids and ``take`` where its own
-        indexing is not NumPy's (``caps``)."""
-        caps = self.caps
-        if not caps.negative_steps:
-            axes, key = _portable_keys.flip_key(tuple(raw.shape), key, self._is_bool_index)
-            if axes:
-                raw = self.xp.flip(raw, axis=axes)
-        if not caps.mask_prefix:
-            full = _portable_keys.full_mask(self.xp, tuple(raw.shape), key, self._is_bool_index)
-            if full is not None:
-                return self.xp.reshape(raw[full[0]], full[1])
-        if not caps.implicit_axes and _portable_keys.is_basic(key):
-            key = _portable_keys.complete(key)
-        elif caps.index_arrays != "numpy" and not _portable_keys.is_basic(key):
-            out = _portable_keys.flat_getitem(self.xp, raw, key, self.array_types, self.device(raw), caps)
-            if out is not None:
-                return out
-        return raw[key]
-
-    def _is_bool_index(self, k: Any) -> bool:
-        return self.is_array(k) and self.is_bool(k.dtype)
-
-    def setitem(self, raw: Any, key: Any, value: Any) -> Any:
-        """``raw[key] = value`` in place on an array nothing else refers to
-        (see :meth:`exclusive`); returns the array now holding the result."""
-        if not (self.mutable and _portable_keys.is_basic(key)):
-            return self.index_set(raw, key, value)
-        raw[key] = value
-        return raw
-
     # -- buffers -----------------------------------------------------------------
     def settle(self, raw: Any) -> Any:
         """The new value of a leaf (a parameter) updated outside ``record()``.
@@ -294,15 +160,6 @@ class Backend:
             return buf
         return buf + value
 
-    def index_set(self, a: Any, key: Any, v: Any) -> Any:
-        """``a`` with ``a[key] = v``, as a new array (``a`` is not changed); portable
-        fallback :func:`ag_bridge._portable_scatter.index_set` (no integer-array ``__setitem__``)."""
-        return _portable_scatter.index_set(self, a, key, v)
-
-    def index_add(self, a: Any, key: Any, v: Any) -> Any:
-        """``a`` plus ``v`` scattered at ``key``; duplicate indices accumulate. Portable
-        fallback :func:`ag_bridge._portable_scatter.index_add`; plugins use the library's scatter-add."""
-        return _portable_scatter.index_add(self, a, key, v)
 
     # -- the library's own autodiff (conformance oracle) ---------------------------
     def native_vjp(self, fn: Callable, args: tuple, cotangent: Any) -> tuple | None:

@@ -42,7 +42,7 @@ def copy_array(x: Any, deep: bool) -> Any:
 def reduce_array(x: Any) -> tuple:
     """``Array.__reduce__``: rebuild from the backend's name, the raw array (pickled by its
     library) and the leaf state."""
-    from ._backends import load_backend
+    from ._select import load_backend
 
     b = x._backend
     try:
@@ -61,7 +61,7 @@ def reduce_array(x: Any) -> tuple:
 def rebuild(backend: str, raw: Any, leaf: tuple | None) -> Any:
     """An Array from what :func:`reduce_array` saved."""
     from ._array import wrap
-    from ._backends import load_backend
+    from ._select import load_backend
 
     b = load_backend(backend)
     out = wrap(b.coerce(raw), b)

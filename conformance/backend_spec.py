@@ -6,6 +6,12 @@ supports modules), or ``pkg.module:Class`` -- a :class:`ag_bridge.Backend`
 subclass that is not installed, so an author can test a plugin before
 packaging it. Every failure is a :class:`BackendSpecError` with a one-line
 message saying what to do.
+
+An installed plugin takes precedence over the generic backend for its library.
+``generic=True`` (``ag-bridge conformance --generic``) bypasses it: a namespace
+module (``array_api_strict``) is checked through the generic backend derived from
+its namespace alone, named ``<module>.generic`` (so its column and its declared
+gaps, ``conformance/expectations/<module>.generic.toml``, are its own).
 """
 
 from __future__ import annotations
@@ -50,8 +56,35 @@ def _from_class(spec: str) -> Any:
     return register(b)
 
 
-def resolve(spec: str) -> Any:
-    """The loaded backend named by ``spec`` (see the module docstring)."""
+_GENERIC: dict = {}
+
+
+def _generic(spec: str) -> Any:
+    """The generic backend over the namespace module ``spec``, never its plugin (one per
+    spec and process, outside the generic backends' cache: arrays of the library still
+    find their plugin)."""
+    if spec in _GENERIC:
+        return _GENERIC[spec]
+    from ag_bridge._generic import GenericBackend
+    from ag_bridge._select import _import
+
+    try:
+        xp = _import(spec)
+        probe = xp.asarray(0.0)
+    except Exception as e:
+        raise BackendSpecError(f"--generic backend {spec!r}: not an importable array API namespace "
+                               f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+                               "pass a module name such as array_api_strict") from None
+    ns = probe.__array_namespace__() if hasattr(probe, "__array_namespace__") else xp
+    b = _GENERIC[spec] = GenericBackend(ns, f"{spec}.generic")
+    return b
+
+
+def resolve(spec: str, generic: bool = False) -> Any:
+    """The loaded backend named by ``spec`` (see the module docstring); with ``generic``
+    the generic backend over the namespace module ``spec``, even where a plugin exists."""
+    if generic:
+        return _generic(spec)
     if ":" in spec:
         return _from_class(spec)
     try:  # a plugin name, an array API namespace's module name (the generic backend)

@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--report", action="append", default=[], metavar="PATH.html|.md|.json",
                    help="write a report (repeat for several formats)")
+    p.add_argument("--generic", action="store_true",
+                   help="check each --backend module through the generic backend, even where a plugin "
+                        "of its library is installed (e.g. --backend array_api_strict --generic: column "
+                        "'array_api_strict.generic', gaps in expectations/array_api_strict.generic.toml)")
     p.add_argument("--expectations", metavar="PATH.toml",
                    help="declared gaps of a third-party backend (with one --backend)")
     p.add_argument("--from-json", metavar="PATH.json",
@@ -119,7 +123,8 @@ def _check_report_paths(paths: list[str]) -> None:
 _W: dict = {}
 
 
-def _init_worker(specs: list[str], expectations: str | None, quiet_sigint: bool) -> None:
+def _init_worker(specs: list[str], expectations: str | None, quiet_sigint: bool,
+                 generic: bool = False) -> None:
     """Load the backends and their declared gaps once per process."""
     if quiet_sigint:  # the parent handles Ctrl-C and stops the workers
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -133,7 +138,7 @@ def _init_worker(specs: list[str], expectations: str | None, quiet_sigint: bool)
     from .backend_spec import resolve
     from .policy import Reference
 
-    backends = [resolve(s) for s in specs]
+    backends = [resolve(s, generic) for s in specs]
     _W["backends"] = backends
     _W["exp"] = {b.name: exp_mod.load(b.name, expectations) for b in backends}
     _W["ref"] = Reference()
@@ -226,14 +231,14 @@ def _run(args: argparse.Namespace, specs: list[str], backends: list, cases: list
         job = bar.add_task("run", total=total)
     try:
         if args.jobs <= 1:
-            _init_worker(specs, args.expectations, quiet_sigint=False)
+            _init_worker(specs, args.expectations, quiet_sigint=False, generic=args.generic)
             for t in tasks:
                 collect(_run_task(t))
         else:
             import multiprocessing
 
             ctx = multiprocessing.get_context("spawn")
-            pool = ctx.Pool(args.jobs, _init_worker, (specs, args.expectations, True))
+            pool = ctx.Pool(args.jobs, _init_worker, (specs, args.expectations, True, args.generic))
             try:
                 # the slowest cases first (linalg), so workers finish together
                 order = sorted(tasks, key=lambda t: not t[0].startswith(("linalg", "fft")))
@@ -354,10 +359,12 @@ def _main(args: argparse.Namespace, argv: list) -> int:
         import ag_bridge
 
         specs = args.backend or ag_bridge.available_backends()
+        if args.generic and not args.backend:
+            raise UsageError("--generic needs --backend MODULE (e.g. --backend array_api_strict --generic)")
         if args.expectations and len(specs) != 1:
             raise UsageError("--expectations needs exactly one --backend")
         try:
-            backends = [resolve(s) for s in specs]
+            backends = [resolve(s, args.generic) for s in specs]
         except BackendSpecError as e:
             raise UsageError(str(e)) from None
         if args.expectations:

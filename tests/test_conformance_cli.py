@@ -115,6 +115,8 @@ def test_out_of_tree_class_not_provided_and_strict_unexpected_pass(plugin_dir, t
     (["--ops", "nosuchop*"], "--ops 'nosuchop*' matches no op"),
     (["--report", "{tmp}/missing/r.html"], "does not exist; create it first"),
     (["--report", "{tmp}/r.pdf"], "unknown format .pdf"),
+    (["--generic"], "--generic needs --backend MODULE"),
+    (["--backend", "nosuchlib", "--generic"], "not an importable array API namespace"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(argv, words, plugin_dir, tmp_path, capsys):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
@@ -162,3 +164,30 @@ def test_pytest_plugin_on_an_installed_out_of_tree_backend(plugin_dir):
     assert "test_case[mylib-sin[3x4]] PASSED" in text
     assert "test_case[mylib-tan[3x4]] SKIPPED" in text and "tan() is not provided" in text
     assert f"{len(RECORDS['sin'])} passed, {len(RECORDS['tan'])} skipped" in text, text[-500:]
+
+
+def test_generic_bypasses_the_installed_plugin(tmp_path, capsys):
+    """``--generic`` checks array-api-strict through the generic backend (its plugin is
+    installed and would otherwise win), in a column of its own, with the gaps of
+    ``array_api_strict.generic.toml``."""
+    pytest.importorskip("array_api_strict")
+    from ag_bridge.conformance.backend_spec import resolve
+
+    import ag_bridge
+    from ag_bridge._generic import GenericBackend
+
+    b = resolve("array_api_strict", generic=True)
+    assert isinstance(b, GenericBackend) and b.name == "array_api_strict.generic"
+    assert b is resolve("array_api_strict", generic=True)
+    assert not isinstance(resolve("array_api_strict"), GenericBackend)  # the plugin otherwise
+    rc, out, _ = _run(["--backend", "array_api_strict", "--generic", "--ops", "sin[3x4],std[complex,2x3]",
+                       "--dtype", "float64,complex128", "--order", "1",
+                       "--report", str(tmp_path / "r.json")], capsys)
+    assert rc == 0, out
+    data = results.load(tmp_path / "r.json")
+    assert list(data["backends"]) == ["array_api_strict.generic"]
+    std = [c for c in data["cells"] if c["op"] == "std" and c["dtype"] == "complex128"]
+    assert std and all(c["status"] == "not-provided" and "array_api_strict.generic.toml" in c["reason"]
+                       for c in std)
+    assert {c["status"] for c in data["cells"] if c["op"] == "sin"} == {"pass"}
+    assert ag_bridge.load_backend("array_api_strict").name == "array_api_strict"  # plugin untouched

@@ -304,3 +304,34 @@ def test_whole_array_assignment_is_the_value_in_the_targets_chunks():
         assert raw.chunks == ((3, 3), (2, 2)) and raw.dtype == np.float32
         assert not any(name.startswith("setitem") for name in raw.dask.layers)
         np.testing.assert_array_equal(raw.compute(), want.astype(np.float32))
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 3), (3, 0, 0), (0, 3, 5), (3, 5, 0), (2, 0, 4)])
+def test_linalg_and_roll_of_arrays_without_elements(shape):
+    """Dask's linalg fails on inputs without elements (ZeroDivisionError while chunking a
+    zero dimension; the plugin refused empty stacks) and ``roll`` raises IndexError: 262
+    failures of the full Dask OpInfo run. The result shapes are the standard's (reduced
+    factorisations with ``k = min(m, n)``), and every gradient is an empty array of its
+    input's shape and dtype."""
+    xp = ag_bridge.namespace("dask")
+    m, n = shape[-2:]
+    k, batch = min(m, n), shape[:-2]
+    for dtype in (np.float64, np.complex128):
+        x = ag_bridge.asarray(da.zeros(shape, dtype=dtype))
+        x.attach_grad()
+        with autograd.record():
+            u, s, vh = xp.linalg.svd(x, full_matrices=False)
+            q, r = xp.linalg.qr(x)
+            sv = xp.linalg.svdvals(x)
+            rolled = xp.roll(x, 1, axis=-1)
+            terms = [u, s, vh, q, r, sv, rolled]
+            if m == n:
+                terms += [xp.linalg.cholesky(x), xp.linalg.inv(x), xp.linalg.solve(x, x)]
+            y = sum(xp.sum(xp.real(t)) for t in terms)
+        assert (u.shape, s.shape, vh.shape) == (batch + (m, k), batch + (k,), batch + (k, n))
+        assert (q.shape, r.shape, sv.shape) == (batch + (m, k), batch + (k, n), batch + (k,))
+        assert s.dtype == sv.dtype == np.float64 and rolled.shape == shape
+        assert all(t.shape == shape for t in terms[7:])
+        y.backward()
+        g = x.grad.asnumpy()
+        assert g.shape == shape and g.dtype == dtype

@@ -178,13 +178,13 @@ def test_scatter_add_drops_duplicates(monkeypatch):
 
 @pytest.mark.skipif("dask" not in BACKENDS, reason="Dask is not installed")
 def test_dask_flat_ids_without_modulo(monkeypatch):
-    import ag_bridge_dask as mod
+    import ag_bridge_dask._scatter as mod
 
-    original = mod._flat_ids
+    original = mod.flat_ids
 
     def flat_ids_no_mod(a, key):
         keys = key if isinstance(key, tuple) else (key,)
-        if len(keys) == a.ndim and all(isinstance(k, mod._ARRAYS) and k.dtype.kind in "iu" for k in keys):
+        if len(keys) == a.ndim and all(isinstance(k, mod.ARRAYS) and k.dtype.kind in "iu" for k in keys):
             ids, stride = 0, 1
             for k, size in zip(reversed(keys), reversed(a.shape)):
                 ids = ids + k * stride  # the planted bug: no % size for negative indices
@@ -192,7 +192,7 @@ def test_dask_flat_ids_without_modulo(monkeypatch):
             return mod.da.asarray(ids)
         return original(a, key)
 
-    monkeypatch.setattr(mod, "_flat_ids", flat_ids_no_mod)
+    monkeypatch.setattr(mod, "flat_ids", flat_ids_no_mod)
     _fails("__getitem__", "int array duplicates", backend="dask")
 
 
