@@ -16,7 +16,6 @@ from operator import attrgetter
 from typing import Any
 
 from ._node import GRAPH_FREED, Leaf
-from ._registry import FastRule
 from ._state import STATE
 
 __all__ = ["run_backward", "unbroadcast"]
@@ -184,9 +183,7 @@ def _note(exc: Exception, n: Any, slot: int) -> None:
 def _pull_general(n: Any, g: Any, grads: dict, lift: Any) -> None:
     """Multi-output ops, sequence inputs, joint rules and ``create_graph``."""
     b = n.backend
-    rule = n.rule
-    if rule.__class__ is FastRule:  # a backend's kernel: plain backward passes only
-        rule = rule.rule
+    rule = getattr(n.rule, "portable", n.rule)  # a backend's kernel (FastRule): plain passes only
     create = lift is not None
     if n.multi:
         g = tuple(b.zeros_like(a) if c is None else c for a, c in zip(n.ans, g))

@@ -40,13 +40,13 @@ class Rule:
 
 class FastRule:
     """A backend's own VJP of one op for plain backward passes (:attr:`Backend.fast_vjps`,
-    e.g. a fused library kernel): ``fns`` are the backend's functions, ``rule`` the portable
+    e.g. a fused library kernel): ``fns`` are the backend's functions, ``portable`` the
     :class:`Rule` that ``create_graph`` backward passes and every other path use."""
 
-    __slots__ = ("name", "fns", "joint", "rule")
+    __slots__ = ("name", "fns", "joint", "portable")
 
     def __init__(self, rule: Rule, fns: tuple) -> None:
-        self.name, self.fns, self.joint, self.rule = rule.name, tuple(fns), None, rule
+        self.name, self.fns, self.joint, self.portable = rule.name, tuple(fns), None, rule
 
     def __repr__(self) -> str:
         return f"<ag_bridge fast rule {self.name}>"
