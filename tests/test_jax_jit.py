@@ -245,6 +245,24 @@ def test_asarray_from_numpy_compiles_nothing_and_copies():
         assert jax.jit(lambda x: x + b.asarray(np.ones(3)))(jnp.ones(3)).tolist() == [2.0] * 3
 
 
+def test_zeros_like_compiles_nothing():
+    """Gradient buffers (Backend.zeros_like) of small arrays are copied NumPy zeros, not a
+    compiled broadcast; they match jnp.zeros_like, placement and weak type included."""
+    b = ag_bridge.load_backend("jax")
+    with jax.enable_x64(True):
+        dev = jax.devices()[0]
+        for x in (jnp.ones((5, 17)), jnp.ones(17, dtype=jnp.complex64), jnp.ones((), jnp.int32),
+                  jax.device_put(jnp.ones((17, 2)), dev), jnp.asarray(2.0)):  # committed, weak
+            want = jnp.zeros_like(x)
+            with _Compiles() as c:
+                got = b.zeros_like(x)
+            assert c.n == 0 or x.weak_type
+            assert (got.dtype, got.shape, got.weak_type, got.committed, got.sharding) == \
+                (want.dtype, want.shape, want.weak_type, want.committed, want.sharding)
+            assert not np.asarray(got).any()
+        assert jax.jit(b.zeros_like)(jnp.ones(2)).tolist() == [0.0, 0.0]
+
+
 def test_native_oracle_is_one_compiled_program_or_eager():
     """native_vjp/native_hvp compile the whole jax.vjp once (eagerly each operation compiles on
     its own); a function that does not trace (a boolean mask) runs eagerly, with the same answer."""

@@ -66,6 +66,8 @@ def _namespace() -> types.ModuleType:
 _xp = _namespace()
 
 _Tracer = jax.core.Tracer
+#: arrays up to this many elements are made from NumPy zeros (:meth:`Backend.zeros_like`)
+_SMALL = 1 << 16
 _WIDE = (np.dtype("float64"), np.dtype("complex128"))
 
 
@@ -172,6 +174,18 @@ class Backend(_Backend):
         if dev is not None:
             kw["device"] = _device(dev)
         return jnp.asarray(obj, **kw)
+
+    def zeros_like(self, raw: Any) -> Any:
+        """Zeros of ``raw``'s shape, dtype and placement (gradient buffers, cut branches).
+
+        A small concrete array gets NumPy zeros copied over: ``jnp.zeros_like``
+        compiles a broadcast for every new shape and dtype, which costs far more
+        than the copy. Tracers, large and weakly typed arrays use ``jnp.zeros_like``.
+        """
+        if (isinstance(raw, _Tracer) or not isinstance(raw, jax.Array) or raw.size > _SMALL
+                or raw.weak_type or np.dtype(raw.dtype).kind not in "biufc"):
+            return jnp.zeros_like(raw)
+        return jax.device_put(np.zeros(raw.shape, raw.dtype), raw.sharding if raw.committed else None)
 
     def to_numpy(self, raw: Any) -> np.ndarray:
         return np.array(raw, copy=True)
