@@ -166,8 +166,9 @@ class Backend(_Backend):
         if (type(obj) is np.ndarray and obj.dtype.kind in "biufc"
                 and (dtype is None or np.dtype(dtype) == obj.dtype)):
             # jnp.asarray lifts a NumPy array through a compiled identity (lax.stage): one
-            # XLA compilation per shape and dtype; device_put copies it without compiling
-            return jax.device_put(obj, _device(dev) if dev is not None else None, may_alias=False)
+            # XLA compilation per shape and dtype; device_put transfers it without compiling,
+            # from a private copy (the transfer may alias or finish later: obj may change)
+            return jax.device_put(np.array(obj, copy=True), _device(dev) if dev is not None else None)
         kw = {}
         if dtype is not None:
             kw["dtype"] = dtype
@@ -221,9 +222,9 @@ class Backend(_Backend):
         Non-floating arguments are held constant (their entry is None). The
         computation runs as one compiled program (:func:`_compiled`).
         """
-        return _compiled(self._vjp, fn, self._float_args(args), args, cotangent)
+        return _compiled(self._native_vjp_eager, fn, self._float_args(args), args, cotangent)
 
-    def _vjp(self, fn: Callable, args: tuple, cotangent: Any) -> tuple:
+    def _native_vjp_eager(self, fn: Callable, args: tuple, cotangent: Any) -> tuple:
         pos = self._float_args(args)
 
         def f(*diff: Any) -> Any:
@@ -248,13 +249,13 @@ class Backend(_Backend):
         second order; the result is conjugated into PyTorch's convention. The
         computation runs as one compiled program (:func:`_compiled`).
         """
-        return _compiled(self._hvp, fn, self._float_args(args), args, cotangent, w)
+        return _compiled(self._native_hvp_eager, fn, self._float_args(args), args, cotangent, w)
 
-    def _hvp(self, fn: Callable, args: tuple, cotangent: Any, w: tuple) -> tuple:
+    def _native_hvp_eager(self, fn: Callable, args: tuple, cotangent: Any, w: tuple) -> tuple:
         pos = self._float_args(args)
 
         def m(*diff: Any) -> Any:
-            gs = self._vjp(fn, _splice(args, pos, diff), cotangent)
+            gs = self._native_vjp_eager(fn, _splice(args, pos, diff), cotangent)
             terms = [jnp.sum(jnp.real(gs[i] * w[i])) for i in pos if w[i] is not None]
             return sum(terms[1:], terms[0]) if terms else jnp.zeros(())
 
