@@ -6,13 +6,15 @@ the pytest plugin and this repository's tests.
   Hessian-vector products (already checked against finite differences: the
   :class:`Reference` cache) and against its own autodiff -- the same numbers,
   much faster.
-* JAX compiles every eager operation for each new shape and dtype (3 to 4 s
-  of CPU a case, over 50 CPU-minutes for every case: more than CI's 30
-  minutes on 2 cores allow; :mod:`._env`'s compile flags cut the compilation
-  to about 40 %). Unless a run is ``full`` (``--full``, or
-  ``AG_BRIDGE_FULL_CONFORMANCE=1`` in the tests) JAX runs the first case of
-  every op and every case that reaches code its plugin defines
-  (:func:`runs_on`, decided by :mod:`.reach`). Dask and the others run every case.
+* JAX compiles every eager operation for each new shape and dtype (1.2 to
+  1.9 s of CPU a case, about 38 compilations, with :mod:`._env`'s compile
+  flags and the plugin's one-program oracle; 22 CPU-minutes for every case:
+  more than CI's 30 minutes on 2 cores can spare; see docs/conformance.md,
+  "What is sampled"). Unless a run is
+  ``full`` (``--full``, or ``AG_BRIDGE_FULL_CONFORMANCE=1`` in the tests)
+  JAX runs the first case of every op and every case that reaches code its
+  plugin defines (:func:`runs_on`, decided by :mod:`.reach`). Dask and the
+  others run every case.
 * Each case runs in float64 (and complex128 where the record allows it); the
   single-precision check then runs the same inputs in float32 / complex64.
   The four dtypes are the matrix's columns.

@@ -204,3 +204,82 @@ def test_vjp_jvp_jacobian_hessian_inside_jit():
     jac = transforms["jacobian"](x)
     want = np.diag(np.cos(x) * np.asarray(x)[::-1]) + np.fliplr(np.diag(np.sin(np.asarray(x))))
     np.testing.assert_allclose(np.asarray(jac), want, rtol=1e-5, atol=1e-6)
+
+
+class _Compiles:
+    """Counts XLA compilations (JAX's backend-compile monitoring event) inside the block."""
+
+    def __enter__(self):
+        import jax.monitoring
+
+        self.n, self.on = 0, True
+
+        def listener(event, duration, **kw):
+            if self.on and event == "/jax/core/compile/backend_compile_duration":
+                self.n += 1
+
+        jax.monitoring.register_event_duration_secs_listener(listener)
+        return self
+
+    def __exit__(self, *exc):
+        self.on = False  # JAX has no public way to unregister a listener
+
+
+def test_asarray_from_numpy_compiles_nothing_and_copies():
+    """A NumPy array becomes a JAX array by a transfer, not a compiled identity (lax.stage, one
+    compilation per shape and dtype), with jnp.asarray's dtype, and it is a copy."""
+    b = ag_bridge.load_backend("jax")
+    with jax.enable_x64(True):
+        for dt in (np.float64, np.float32, np.complex128, np.int32, np.bool_):
+            src = np.arange(7 * 13).reshape(7, 13).astype(dt)  # a shape no other test uses
+            want = jnp.asarray(src)
+            with _Compiles() as c:
+                got = b.asarray(src)
+            assert c.n == 0, dt
+            assert (got.dtype, got.weak_type, got.shape) == (want.dtype, want.weak_type, want.shape)
+            np.testing.assert_array_equal(np.asarray(got), src)
+        src = np.ones(3)
+        got = b.asarray(src)
+        src[0] = 5.0  # the JAX array does not alias the NumPy buffer
+        np.testing.assert_array_equal(np.asarray(got), np.ones(3))
+        assert jax.jit(lambda x: x + b.asarray(np.ones(3)))(jnp.ones(3)).tolist() == [2.0] * 3
+
+
+def test_zeros_like_compiles_nothing():
+    """Gradient buffers (Backend.zeros_like) of small arrays are copied NumPy zeros, not a
+    compiled broadcast; they match jnp.zeros_like, placement and weak type included."""
+    b = ag_bridge.load_backend("jax")
+    with jax.enable_x64(True):
+        dev = jax.devices()[0]
+        for x in (jnp.ones((5, 17)), jnp.ones(17, dtype=jnp.complex64), jnp.ones((), jnp.int32),
+                  jax.device_put(jnp.ones((17, 2)), dev), jnp.asarray(2.0)):  # committed, weak
+            want = jnp.zeros_like(x)
+            with _Compiles() as c:
+                got = b.zeros_like(x)
+            assert c.n == 0 or x.weak_type
+            assert (got.dtype, got.shape, got.weak_type, got.committed, got.sharding) == \
+                (want.dtype, want.shape, want.weak_type, want.committed, want.sharding)
+            assert not np.asarray(got).any()
+        assert jax.jit(b.zeros_like)(jnp.ones(2)).tolist() == [0.0, 0.0]
+
+
+def test_native_oracle_is_one_compiled_program_or_eager():
+    """native_vjp/native_hvp compile the whole jax.vjp once (eagerly each operation compiles on
+    its own); a function that does not trace (a boolean mask) runs eagerly, with the same answer."""
+    b = ag_bridge.load_backend("jax")
+    with jax.enable_x64(True):
+        x = jnp.asarray(np.linspace(-1.0, 1.0, 11 * 3).reshape(11, 3))  # shapes no other test uses
+        v, w = jnp.asarray(np.full(11, 0.5)), jnp.asarray(np.full((11, 3), 2.0))
+        f = lambda a: jnp.sum(jnp.sin(a) * a, axis=1)  # noqa: E731
+        with _Compiles() as c:
+            (g,) = b.native_vjp(f, (x,), (v,))
+            (h,) = b.native_hvp(f, (x,), (v,), (w,))
+        assert c.n == 2
+        xn = np.asarray(x)  # d/dx sin(x) x = cos x x + sin x; d2/dx2 = 2 cos x - x sin x
+        np.testing.assert_allclose(np.asarray(g), 0.5 * (np.cos(xn) * xn + np.sin(xn)))
+        np.testing.assert_allclose(np.asarray(h), 2.0 * 0.5 * (2 * np.cos(xn) - xn * np.sin(xn)))
+        masked = lambda a: jnp.sum(a[a > 0] ** 3)  # noqa: E731  (a value-dependent shape)
+        (g,) = b.native_vjp(masked, (x,), (jnp.asarray(1.0),))
+        (h,) = b.native_hvp(masked, (x,), (jnp.asarray(1.0),), (w,))
+        np.testing.assert_allclose(np.asarray(g), np.where(xn > 0, 3 * xn ** 2, 0.0))
+        np.testing.assert_allclose(np.asarray(h), np.where(xn > 0, 2.0 * 6 * xn, 0.0))

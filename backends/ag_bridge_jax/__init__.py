@@ -66,6 +66,8 @@ def _namespace() -> types.ModuleType:
 _xp = _namespace()
 
 _Tracer = jax.core.Tracer
+#: arrays up to this many elements are made from NumPy zeros (:meth:`Backend.zeros_like`)
+_SMALL = 1 << 16
 _WIDE = (np.dtype("float64"), np.dtype("complex128"))
 
 
@@ -100,6 +102,28 @@ def _splice(args: tuple, pos: list, diff: tuple) -> tuple:
     for i, d in zip(pos, diff, strict=True):
         full[i] = d
     return tuple(full)
+
+
+def _compiled(impl: Callable, fn: Callable, pos: list, args: tuple, *rest: Any) -> Any:
+    """``impl(fn, args, *rest)`` traced and compiled by ``jax.jit`` as one XLA program.
+
+    Run eagerly, each JAX operation compiles on its own for every new shape and
+    dtype (tens of milliseconds of CPU each); a whole oracle compiles about as
+    fast as one operation. The differentiated arguments (``args`` at ``pos``)
+    and everything in ``rest`` are the program's arguments (not constants, which
+    XLA would fold with its own evaluator); the other arguments (index arrays,
+    Python values) stay concrete, as they are eagerly. A function that does not
+    trace (a shape that depends on values: ``nonzero``, boolean masks) runs
+    eagerly instead, so the result is the same ``jax.vjp`` either way.
+    """
+
+    def run(arrays: tuple, extra: tuple) -> Any:
+        return impl(fn, _splice(args, pos, arrays), *extra)
+
+    try:
+        return jax.jit(run)(tuple(args[i] for i in pos), rest)
+    except Exception:  # does not trace (or compile): eagerly, as jax.vjp runs anywhere
+        return impl(fn, args, *rest)
 
 
 class Backend(_Backend):
@@ -138,13 +162,31 @@ class Backend(_Backend):
                     JaxFloat64Warning, stacklevel=3)
                 if dtype is not None:
                     dtype = narrow
+        dev = device if device is not None else self.device_default
+        if (type(obj) is np.ndarray and obj.dtype.kind in "biufc"
+                and (dtype is None or np.dtype(dtype) == obj.dtype)):
+            # jnp.asarray lifts a NumPy array through a compiled identity (lax.stage): one
+            # XLA compilation per shape and dtype; device_put transfers it without compiling,
+            # from a private copy (the transfer may alias or finish later: obj may change)
+            return jax.device_put(np.array(obj, copy=True), _device(dev) if dev is not None else None)
         kw = {}
         if dtype is not None:
             kw["dtype"] = dtype
-        dev = device if device is not None else self.device_default
         if dev is not None:
             kw["device"] = _device(dev)
         return jnp.asarray(obj, **kw)
+
+    def zeros_like(self, raw: Any) -> Any:
+        """Zeros of ``raw``'s shape, dtype and placement (gradient buffers, cut branches).
+
+        A small concrete array gets NumPy zeros copied over: ``jnp.zeros_like``
+        compiles a broadcast for every new shape and dtype, which costs far more
+        than the copy. Tracers, large and weakly typed arrays use ``jnp.zeros_like``.
+        """
+        if (isinstance(raw, _Tracer) or not isinstance(raw, jax.Array) or raw.size > _SMALL
+                or raw.weak_type or np.dtype(raw.dtype).kind not in "biufc"):
+            return jnp.zeros_like(raw)
+        return jax.device_put(np.zeros(raw.shape, raw.dtype), raw.sharding if raw.committed else None)
 
     def to_numpy(self, raw: Any) -> np.ndarray:
         return np.array(raw, copy=True)
@@ -177,8 +219,12 @@ class Backend(_Backend):
     def native_vjp(self, fn: Callable, args: tuple, cotangent: Any) -> tuple:
         """Cotangents of ``fn(*args)`` by ``jax.vjp``, in ag_bridge's (PyTorch's) convention.
 
-        Non-floating arguments are held constant (their entry is None).
+        Non-floating arguments are held constant (their entry is None). The
+        computation runs as one compiled program (:func:`_compiled`).
         """
+        return _compiled(self._native_vjp_eager, fn, self._float_args(args), args, cotangent)
+
+    def _native_vjp_eager(self, fn: Callable, args: tuple, cotangent: Any) -> tuple:
         pos = self._float_args(args)
 
         def f(*diff: Any) -> Any:
@@ -200,12 +246,16 @@ class Backend(_Backend):
         """Gradient of ``sum(real(g * w))`` with ``g`` = :meth:`native_vjp`, by a nested ``jax.vjp``.
 
         :meth:`native_vjp` is pure JAX, so differentiating it again is JAX's own
-        second order; the result is conjugated into PyTorch's convention.
+        second order; the result is conjugated into PyTorch's convention. The
+        computation runs as one compiled program (:func:`_compiled`).
         """
+        return _compiled(self._native_hvp_eager, fn, self._float_args(args), args, cotangent, w)
+
+    def _native_hvp_eager(self, fn: Callable, args: tuple, cotangent: Any, w: tuple) -> tuple:
         pos = self._float_args(args)
 
         def m(*diff: Any) -> Any:
-            gs = self.native_vjp(fn, _splice(args, pos, diff), cotangent)
+            gs = self._native_vjp_eager(fn, _splice(args, pos, diff), cotangent)
             terms = [jnp.sum(jnp.real(gs[i] * w[i])) for i in pos if w[i] is not None]
             return sum(terms[1:], terms[0]) if terms else jnp.zeros(())
 
