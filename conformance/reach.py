@@ -103,7 +103,21 @@ def _reached_record(op: str, index: int) -> frozenset:
     return _trace_case(RECORDS[op][index])
 
 
+@cache
+def _settled() -> None:
+    """Resolve every special function of the NumPy backend before the first trace: the
+    namespace asks the plugin's ``special_function`` once per backend and name, so what a case
+    reaches would otherwise depend on what ran before it in the process."""
+    from ag_bridge._special import NAMES, raw_special
+
+    b = ag_bridge.load_backend("numpy")
+    for name in NAMES:
+        getattr(raw_special(b), name)
+        getattr(b.namespace.special, name)
+
+
 def _trace_case(case: Case) -> frozenset:
+    _settled()
 
     def run() -> None:
         b = ag_bridge.load_backend("numpy")
