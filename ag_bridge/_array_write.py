@@ -167,7 +167,9 @@ def update_in_place(self: Array, other: Any, op: str) -> bool:
         if other._backend is not b:
             return False
         value = other._data
-        if value.dtype != self._data.dtype or not _fits(tuple(value.shape), tuple(self._data.shape)):
+        shape = self._data.shape  # no local reference to the buffer: exclusive() counts them
+        if value.dtype != self._data.dtype or value.shape != shape and \
+                not _fits(tuple(value.shape), tuple(shape)):
             return False
     elif other.__class__ is float or other.__class__ is int:
         value = other

@@ -9,7 +9,8 @@ array-api-compat's with two repairs: ``std`` accepts a float ``correction``
 (torch's takes integers), FFTs accept empty batches (MKL refuses them), and index
 arrays of every integer dtype work in ``take``, ``take_along_axis`` and keys (torch
 wants int64, and reads a uint8 key as a mask), and ``linalg.vector_norm`` of a 0-d
-tensor over ``axis=()`` works (array-api-compat's raises).
+tensor over ``axis=()`` works (array-api-compat's raises). Two-argument functions
+of two tensors of one dtype call torch directly (``_direct``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from ag_bridge._keys import per_axis_key
 from ag_bridge._patch import derived_namespace
 from ag_bridge._portable_keys import fft_axes, flip_key
 from ag_bridge._registry import RULES
+
+from ._direct import install as install_direct
 
 __all__ = ["Backend"]
 
@@ -110,6 +113,7 @@ def _namespace() -> types.ModuleType:
     ns.fft = _module("ag_bridge_torch.xp.fft", _compat.fft, "torch FFTs (empty batches work).")
     for k in _FFT_1D + _FFT_ND:
         setattr(ns.fft, k, _fft(getattr(_compat.fft, k), k in _FFT_ND))
+    install_direct(ns, _compat)  # torch itself where array-api-compat's cast is a no-op
     return ns
 
 

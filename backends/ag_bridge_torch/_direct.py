@@ -1,0 +1,96 @@
+"""Direct torch calls where array-api-compat's wrapper would do nothing.
+
+array-api-compat wraps torch's two-argument functions (``add``, ``multiply``,
+``matmul``, ...) to apply the standard's type promotion: it asks for the
+result dtype and casts each operand (``Tensor.to``) before calling torch. For
+two tensors of one dtype that work changes nothing, yet it is most of the
+Python cost of a small op. :func:`install` gives the plugin's namespace
+functions that call torch itself in that case and array-api-compat's
+function otherwise, so results are exactly array-api-compat's.
+
+A function is replaced only where array-api-compat's is known to be that
+thin wrapper: its ``__wrapped__`` is the torch function of the same name
+(``functools.wraps`` in array-api-compat's ``_two_arg``), or, for ``matmul``
+and ``matrix_transpose``, the function it documents calling.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+__all__ = ["install", "DIRECT"]
+
+_Tensor = torch.Tensor
+
+#: names of the namespace functions :func:`install` replaced (read by the tests)
+DIRECT: list[str] = []
+
+
+def _same_dtype(compat: Callable, direct: Callable, scalars: bool = False,
+                commutes: bool = False) -> Callable:
+    """``direct(x1, x2)`` for two tensors of one dtype; with ``scalars`` (array-api-compat
+    hands Python numbers to torch as they are) also for a tensor and a Python number,
+    taken tensor first where the function ``commutes`` (torch converts a leading number
+    to a tensor first, which costs more than the product itself on small tensors)."""
+    def f(x1: Any, x2: Any, /, **kwargs: Any) -> Any:
+        c1, c2 = x1.__class__, x2.__class__
+        if c1 is _Tensor:
+            if c2 is _Tensor:
+                if x1.dtype is x2.dtype:
+                    return direct(x1, x2, **kwargs)
+            elif scalars and c2 in _NUMBERS:
+                return direct(x1, x2, **kwargs)
+        elif scalars and c2 is _Tensor and c1 in _NUMBERS:
+            return direct(x2, x1, **kwargs) if commutes else direct(x1, x2, **kwargs)
+        return compat(x1, x2, **kwargs)
+
+    f.__name__ = f.__qualname__ = compat.__name__
+    f.__doc__ = compat.__doc__
+    f.__wrapped__ = compat  # inspect.signature reports array-api-compat's (or fails as it does)
+    return f
+
+
+#: Python numbers array-api-compat passes to torch unchanged where its scalar flags are off
+_NUMBERS = frozenset((int, float, complex))
+#: functions whose two arguments may swap places (IEEE sums and products commute)
+_COMMUTES = frozenset(("add", "multiply"))
+
+
+def _passes_scalars(fn: Callable) -> bool:
+    """Whether array-api-compat's wrapper ``fn`` hands Python numbers to torch unchanged
+    (its ``scalar_x1``/``scalar_x2`` flags, read from the closure; False if unknown)."""
+    try:
+        cells = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__),
+                         strict=True))
+        return cells["scalar_x1"] is False and cells["scalar_x2"] is False
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return False
+
+
+def _matrix_transpose(compat: Callable) -> Callable:
+    def matrix_transpose(x: Any, /) -> Any:
+        if x.__class__ is _Tensor and x.ndim >= 2:
+            return x.mT
+        return compat(x)  # its error for fewer than two axes
+
+    matrix_transpose.__doc__ = compat.__doc__
+    matrix_transpose.__wrapped__ = compat
+    return matrix_transpose
+
+
+def install(ns: types.ModuleType, compat: types.ModuleType) -> None:
+    """Replace ``ns``'s thin two-argument wrappers by :func:`_same_dtype` ones."""
+    for name in dir(compat):
+        fn = getattr(compat, name)
+        inner = getattr(fn, "__wrapped__", None)
+        if inner is not None and getattr(torch, getattr(inner, "__name__", ""), None) is inner \
+                and getattr(fn, "__code__", None) is not None and fn.__code__.co_argcount == 2:
+            setattr(ns, name, _same_dtype(fn, inner, _passes_scalars(fn), name in _COMMUTES))
+            DIRECT.append(name)
+    ns.matmul = _same_dtype(compat.matmul, torch.matmul)
+    ns.matrix_transpose = _matrix_transpose(compat.matrix_transpose)
+    DIRECT.extend(["matmul", "matrix_transpose"])
