@@ -12,8 +12,8 @@ array([2., 4., 6.])
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import functools
+from collections.abc import Sequence
 from typing import Any
 
 from . import _autograd_core as _core
@@ -27,16 +27,34 @@ __all__ = [
 ]
 
 
-@contextmanager
-def _scope(recording: bool | None, training: bool | None) -> Iterator[None]:
-    token = STATE.set((
-        STATE.get()[0] if recording is None else recording,
-        STATE.get()[1] if training is None else training,
-    ))
-    try:
-        yield
-    finally:
-        STATE.reset(token)
+class _scope:
+    """Set the recording and training flags for a ``with`` block (None: unchanged) and
+    restore them on exit. A class rather than a generator: entered every training step."""
+
+    __slots__ = ("_state", "_token")
+
+    def __init__(self, recording: bool | None, training: bool | None) -> None:
+        self._state = (recording, training)
+        self._token = None
+
+    def __enter__(self) -> None:
+        recording, training = self._state
+        old = STATE.get()
+        self._token = STATE.set((old[0] if recording is None else recording,
+                                 old[1] if training is None else training))
+
+    def __exit__(self, *exc: Any) -> None:
+        STATE.reset(self._token)
+
+    def __call__(self, fn: Any) -> Any:
+        """Use as a decorator: each call of ``fn`` runs inside a fresh block."""
+        state = self._state
+
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            with _scope(*state):
+                return fn(*args, **kwargs)
+        return inner
 
 
 def record(train_mode: bool = True):
