@@ -147,6 +147,35 @@ def test_other_thread_does_not_see_recording(xp):
     assert seen == [False]
 
 
+def test_scopes_nest_restore_and_decorate():
+    """record/pause/train_mode/predict_mode restore the outer state on exit (also after an
+    exception) and work as decorators, each call in a fresh block."""
+    assert not autograd.is_recording()
+    with autograd.record():
+        assert autograd.is_recording() and autograd.is_training()
+        with autograd.pause():
+            assert not autograd.is_recording() and not autograd.is_training()
+            with autograd.train_mode():
+                assert autograd.is_training() and not autograd.is_recording()
+        assert autograd.is_recording() and autograd.is_training()
+        with autograd.predict_mode():
+            assert autograd.is_recording() and not autograd.is_training()
+        try:
+            with autograd.pause():
+                raise KeyError("inside")
+        except KeyError:
+            pass
+        assert autograd.is_recording()
+    assert not autograd.is_recording()
+
+    @autograd.record(train_mode=False)
+    def inside():
+        return autograd.is_recording(), autograd.is_training()
+
+    assert inside() == (True, False) and inside() == (True, False)
+    assert not autograd.is_recording()
+
+
 def test_failed_backward_leaves_grads_untouched(xp):
     x = arr(xp, [1.0, 2.0])
     w = arr(xp, [3.0, 4.0])
