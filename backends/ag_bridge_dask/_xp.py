@@ -18,6 +18,7 @@ from typing import Any
 import array_api_compat.dask.array as _compat
 import dask.array as da
 import numpy as np
+from dask.base import tokenize
 
 from ag_bridge._patch import derived_namespace
 from ag_bridge._portable_keys import fft_axes
@@ -235,6 +236,24 @@ def _roll(x: Any, /, shift: Any, *, axis: Any = None) -> Any:
     return _compat.roll(x, shift, axis=axis)
 
 
+def _filled_like(fill: int, compat: Any) -> Any:
+    """``ones_like``/``zeros_like`` named by shape, chunks and dtype: Dask's own tokenizes its
+    creation function by pickling it (about 2 ms, each backward pass's seed)."""
+    create = da.ones if fill else da.zeros
+
+    def f(x: Any, /, *, dtype: Any = None, device: Any = None, **kwargs: Any) -> Any:
+        if kwargs or device is not None or not isinstance(x, da.Array) \
+                or type(x._meta) is not np.ndarray or any(n != n for n in x.shape):
+            return compat(x, dtype=dtype, device=device, **kwargs)
+        dt = np.dtype(x.dtype if dtype is None else dtype)
+        name = f"{compat.__name__}-" + tokenize(x.shape, x.chunks, dt.str)
+        return create(x.shape, dtype=dt, chunks=x.chunks, name=name)
+
+    f.__name__ = f.__qualname__ = compat.__name__
+    f.__doc__ = compat.__doc__
+    return f
+
+
 def _namespace() -> types.ModuleType:
     """array-api-compat's Dask namespace with its FFTs, ``cholesky`` and ``svd`` fixed."""
     ns = derived_namespace("ag_bridge_dask.xp", _compat, "array_api_compat.dask.array, with the fixes "
@@ -255,6 +274,7 @@ def _namespace() -> types.ModuleType:
     ns.reshape = _reshape
     ns.take_along_axis = _take_along_axis
     ns.take, ns.roll = _take, _roll
+    ns.ones_like, ns.zeros_like = _filled_like(1, _compat.ones_like), _filled_like(0, _compat.zeros_like)
     ns.broadcast_shapes = lambda *shapes: tuple(np.broadcast_shapes(*shapes))
     ns.broadcast_shapes.__name__ = "broadcast_shapes"
     for name, fn, prepare in (("cholesky", _cholesky, _whole), ("inv", _compat.linalg.inv, _whole),
