@@ -84,19 +84,31 @@ def test_kernels_match_finite_differences():
                for name in _layers(g) if "-vjp-" in name) >= 4
 
 
-def test_matmul_vector_cotangent_is_g_at_x1():
-    """(n, k) @ (k,): the vector's cotangent as Dask's ``g @ x1``, equal to ``x1.T @ g``."""
-    x = ag_bridge.asarray(da.from_array(A, chunks=(4, 4)), backend="dask")
-    w = ag_bridge.asarray(da.from_array(V, chunks=3), backend="dask")
+@pytest.mark.parametrize("xchunks,wchunks,dtype", [((4, 4), 4, "float64"), ((4, 4), 3, "float64"),
+                                                   ((4, 2), 4, "float64"), ((4, 4), 4, "complex128")])
+def test_matrix_vector_products(xchunks, wchunks, dtype):
+    """``X @ w`` with X in one column of blocks and w in one block is one ``matvec`` layer; the
+    cotangent of w (real X, g chunked like X's rows) is ``vecmat``: partial products per row
+    block summed in one task. Other layouts and complex values take Dask's matmul and the
+    portable rule; every gradient equals ``conj(X).T @ cos(X @ w)`` in w's chunks."""
+    a = A + (0.5j * B if dtype == "complex128" else 0)
+    v = V + (0.25j * V[::-1] if dtype == "complex128" else 0)
+    x = ag_bridge.asarray(da.from_array(a, chunks=xchunks), backend="dask")
+    w = ag_bridge.asarray(da.from_array(v, chunks=wchunks), backend="dask")
     w.attach_grad()
     xp = ag_bridge.namespace("dask")
     with autograd.record():
-        y = xp.sum(xp.sin(xp.matmul(x, w)))
+        p = xp.matmul(x, w)
+        y = xp.sum(xp.real(xp.sin(p)))
     y.backward()
     g = ag_bridge.unwrap(w.grad)
-    assert g.chunks == ((3, 1),)
-    assert not any(name.startswith(("transpose", "swapaxes")) for name in _layers(g))
-    np.testing.assert_allclose(g.compute(), A.T @ np.cos(A @ V), rtol=1e-13)
+    plain = xchunks[1] == 4 and wchunks == 4
+    assert any(name.startswith("matvec-") for name in _layers(ag_bridge.unwrap(p))) == plain
+    assert any(name.startswith("vecmat-") for name in _layers(g)) == \
+        (xchunks[1] == 4 and dtype == "float64")
+    assert g.chunks == w._data.chunks
+    np.testing.assert_allclose(ag_bridge.unwrap(p).compute(), a @ v, rtol=1e-13)
+    np.testing.assert_allclose(g.compute(), np.conj(a).T @ np.conj(np.cos(a @ v)), rtol=1e-12)
 
 
 def test_complex_and_broadcast_operands_take_the_portable_rule():

@@ -24,6 +24,7 @@ from dask.base import tokenize
 from dask.layers import ArrayChunkShapeDep
 
 from ._inline import inline
+from ._matvec import vecmat
 
 __all__ = ["FAST_VJPS"]
 
@@ -114,12 +115,11 @@ def _reduced(tag: str) -> Any:
 
 
 def _matmul_2(g: Any, ans: Any, x1: Any, x2: Any) -> Any:
-    """(n, k) @ (k,): the cotangent of ``x2`` is ``g @ x1`` (Dask's 1-D @ 2-D product: no
-    transpose, no reshape, no indexing), for real ``x1`` (no conjugate)."""
-    if x1.ndim != 2 or x2.ndim != 1 or g.ndim != 1 or _same(g) is None or _same(x1) is None \
-            or g.dtype != x1.dtype:
+    """(n, k) @ (k,): the cotangent of ``x2`` is ``g @ x1`` (:func:`._matvec.vecmat`), for
+    real ``x1`` (no conjugate)."""
+    if x1.ndim != 2 or x2.ndim != 1:
         return None
-    return da.matmul(g, x1)
+    return vecmat(g, x1)
 
 
 FAST_VJPS = types.MappingProxyType({

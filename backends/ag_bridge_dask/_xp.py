@@ -25,6 +25,7 @@ from ag_bridge._portable_keys import fft_axes
 
 from ._ids import int_arrays, ravel
 from ._layout import one_chunk
+from ._matvec import matvec
 
 __all__ = ["xp"]
 
@@ -254,6 +255,13 @@ def _filled_like(fill: int, compat: Any) -> Any:
     return f
 
 
+def _matmul(x1: Any, x2: Any, /) -> Any:
+    """``x1 @ x2``: one layer for a matrix in one column of blocks times a vector
+    (:func:`._matvec.matvec`), else array-api-compat's."""
+    out = matvec(x1, x2) if getattr(x1, "ndim", 0) == 2 and getattr(x2, "ndim", 0) == 1 else None
+    return _compat.matmul(x1, x2) if out is None else out
+
+
 def _namespace() -> types.ModuleType:
     """array-api-compat's Dask namespace with its FFTs, ``cholesky`` and ``svd`` fixed."""
     ns = derived_namespace("ag_bridge_dask.xp", _compat, "array_api_compat.dask.array, with the fixes "
@@ -274,6 +282,7 @@ def _namespace() -> types.ModuleType:
     ns.reshape = _reshape
     ns.take_along_axis = _take_along_axis
     ns.take, ns.roll = _take, _roll
+    ns.matmul = _matmul
     ns.ones_like, ns.zeros_like = _filled_like(1, _compat.ones_like), _filled_like(0, _compat.zeros_like)
     ns.broadcast_shapes = lambda *shapes: tuple(np.broadcast_shapes(*shapes))
     ns.broadcast_shapes.__name__ = "broadcast_shapes"
