@@ -172,3 +172,29 @@ def test_ones_and_zeros_like_keep_chunks_dtype_and_fall_back_on_unknown_sizes():
     assert xp.ones_like(x).name == o.name  # named by shape, chunks and dtype
     masked = x[x[:, 0] > 1.0]  # unknown sizes: Dask's own
     assert np.isnan(xp.ones_like(masked).shape[0])
+
+
+@pytest.mark.parametrize("name", ["add", "subtract", "multiply", "divide", "negative", "exp", "log",
+                                  "tanh", "sqrt", "square"])
+def test_namespace_elementwise_one_layer_and_fallbacks(name):
+    """The plugin namespace's element-wise functions build one named layer for same-layout real
+    floating operands (and Python numbers), and Dask's general path otherwise: NumPy's values
+    and dtypes either way."""
+    from ag_bridge_dask._elementwise import elementwise
+    from ag_bridge_dask._xp import xp
+
+    fn, ufunc = getattr(xp, name), getattr(np, name)
+    binary = name in ("add", "subtract", "multiply", "divide")
+    a, b = da.from_array(A, chunks=(4, 3)), da.from_array(B, chunks=(4, 3))
+    cases = [((a, b), True), ((a, 2.5), True), ((3, a), True), ((a, b[:1]), False),
+             ((a, da.from_array(B, chunks=(3, 4))), False), ((a.astype(np.float32), b), False),
+             ((a + 1j * b, b), False), ((a, True), False)] if binary else \
+        [((a,), True), ((a.astype(np.float32),), True), ((a + 1j * b,), False),
+         ((da.from_array(np.arange(6)),), False)]
+    for args, plain in cases:
+        out = fn(*args)
+        want = ufunc(*[x.compute() if isinstance(x, da.Array) else x for x in args])
+        assert (out.name == elementwise(name, ufunc, *args).name) if plain else \
+            elementwise(name, ufunc, *args) is None
+        assert out.dtype == want.dtype and out.shape == want.shape
+        np.testing.assert_allclose(out.compute(), want, rtol=1e-14)

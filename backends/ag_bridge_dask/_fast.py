@@ -6,7 +6,7 @@ the chunks. An operator in a portable rule (``g * ans``) pays all of it; a train
 step builds a dozen of them. These kernels build the same cotangents as one
 ``blockwise`` layer each, with the dtype and meta given and the name made from the
 operands' names, for the common case: NumPy-backed real floating arrays of one shape,
-chunks and dtype (a Python number as the other operand). Anything else (complex
+chunks and dtype (a Python number as the other operand; :mod:`._elementwise`). Anything else (complex
 values, broadcasting, other chunks or dtypes, a cupy-backed array) gets the portable
 rule, as does every ``create_graph`` pass. A full reduction's cotangent (``sum``,
 ``mean`` without ``axis``) is spread into the input's blocks in one layer, its small
@@ -23,44 +23,16 @@ import numpy as np
 from dask.base import tokenize
 from dask.layers import ArrayChunkShapeDep
 
+from ._elementwise import elementwise
 from ._inline import inline
 from ._matvec import vecmat
 
 __all__ = ["FAST_VJPS"]
 
-_NUMBERS = (int, float)
 
-
-def _same(*xs: Any) -> Any:
-    """The first array of ``xs`` when every operand is a Python int or float or a NumPy-backed
-    real floating Dask array of one shape, chunks and dtype (at least one array); else None."""
-    ref = None
-    for x in xs:
-        if x.__class__ in _NUMBERS:
-            continue
-        if not isinstance(x, da.Array) or type(x._meta) is not np.ndarray:
-            return None
-        if ref is None:
-            if x.dtype.kind != "f":
-                return None
-            ref = x
-        elif x.dtype != ref.dtype or x.shape != ref.shape or x.chunks != ref.chunks:
-            return None
-    return ref
-
-
-def _elementwise(tag: str, fn: Any, *xs: Any) -> Any:
-    """``fn(*blocks)`` block by block, as one layer (None where :func:`_same` says no)."""
-    ref = _same(*xs)
-    if ref is None:
-        return None
-    ind = tuple(range(ref.ndim))
-    pairs: list = []
-    for x in xs:
-        pairs += (x, None) if x.__class__ in _NUMBERS else (x, ind)
-    token = tokenize(tag, fn.__name__, *[x if x.__class__ in _NUMBERS else x.name for x in xs])
-    return da.blockwise(fn, ind, *pairs, dtype=ref.dtype, meta=ref._meta, align_arrays=False,
-                        name=f"{tag}-vjp-{token}")
+def _ew(op: str, fn: Any, *xs: Any) -> Any:
+    """One layer ``<op>-vjp-<token>`` (:func:`._elementwise.elementwise`), or None."""
+    return elementwise(f"{op}-vjp", fn, *xs)
 
 
 def _spread(tag: str, g: Any, x: Any, n: int) -> Any:
@@ -123,15 +95,15 @@ def _matmul_2(g: Any, ans: Any, x1: Any, x2: Any) -> Any:
 
 
 FAST_VJPS = types.MappingProxyType({
-    "exp": (_fast("exp", 0, lambda g, ans, x: _elementwise("exp", np.multiply, g, ans)),),
-    "log": (_fast("log", 0, lambda g, ans, x: _elementwise("log", np.divide, g, x)),),
-    "negative": (_fast("negative", 0, lambda g, ans, x: _elementwise("negative", np.negative, g)),),
-    "multiply": (_fast("multiply", 0, lambda g, ans, x1, x2: _elementwise("multiply", np.multiply, g, x2)),
-                 _fast("multiply", 1, lambda g, ans, x1, x2: _elementwise("multiply", np.multiply, g, x1))),
-    "divide": (_fast("divide", 0, lambda g, ans, x1, x2: _elementwise("divide", np.divide, g, x2)),
-               _fast("divide", 1, lambda g, ans, x1, x2: _elementwise("divide", _neg_times, g, ans, x2))),
+    "exp": (_fast("exp", 0, lambda g, ans, x: _ew("exp", np.multiply, g, ans)),),
+    "log": (_fast("log", 0, lambda g, ans, x: _ew("log", np.divide, g, x)),),
+    "negative": (_fast("negative", 0, lambda g, ans, x: _ew("negative", np.negative, g)),),
+    "multiply": (_fast("multiply", 0, lambda g, ans, x1, x2: _ew("multiply", np.multiply, g, x2)),
+                 _fast("multiply", 1, lambda g, ans, x1, x2: _ew("multiply", np.multiply, g, x1))),
+    "divide": (_fast("divide", 0, lambda g, ans, x1, x2: _ew("divide", np.divide, g, x2)),
+               _fast("divide", 1, lambda g, ans, x1, x2: _ew("divide", _neg_times, g, ans, x2))),
     "subtract": (_fast("subtract", 0),
-                 _fast("subtract", 1, lambda g, ans, x1, x2: _elementwise("subtract", np.negative, g))),
+                 _fast("subtract", 1, lambda g, ans, x1, x2: _ew("subtract", np.negative, g))),
     "sum": (_fast("sum", 0, _reduced("sum")),),
     "mean": (_fast("mean", 0, _reduced("mean")),),
     "matmul": (_fast("matmul", 0), _fast("matmul", 1, _matmul_2)),

@@ -33,7 +33,7 @@ def matvec(x1: Any, x2: Any) -> Any:
             or x1.dtype.kind not in "fc" or x1.numblocks[1] != 1 or x2.numblocks[0] != 1 \
             or x1.shape[1] != x2.shape[0]:
         return None
-    return da.blockwise(np.matmul, "i", x1, "ij", x2, "j", concatenate=True, dtype=x1.dtype,
+    return da.blockwise(_product, "i", x1, "ij", x2, "j", concatenate=False, dtype=x1.dtype,
                         meta=np.empty((0,), x1.dtype), align_arrays=False,
                         name="matvec-" + tokenize(x1.name, x2.name))
 
@@ -53,6 +53,12 @@ def vecmat(g: Any, x1: Any) -> Any:
     keys = [(parts.name, i, 0) for i in range(parts.numblocks[0])]
     graph = HighLevelGraph.from_collections(name, {(name, 0): (_total, keys)}, dependencies=[parts])
     return da.Array(graph, name, ((k,),), meta=np.empty((0,), x1.dtype))
+
+
+def _product(x1s: list, x2s: list) -> Any:
+    """A row block times the vector (each given as the list of its one block along the
+    contracted axis: ``concatenate=True`` would copy the row block)."""
+    return np.matmul(x1s[0], x2s[0])
 
 
 def _partial(gb: Any, xb: Any) -> Any:

@@ -23,6 +23,7 @@ from dask.base import tokenize
 from ag_bridge._patch import derived_namespace
 from ag_bridge._portable_keys import fft_axes
 
+from ._elementwise import elementwise
 from ._ids import int_arrays, ravel
 from ._layout import one_chunk
 from ._matvec import matvec
@@ -262,6 +263,24 @@ def _matmul(x1: Any, x2: Any, /) -> Any:
     return _compat.matmul(x1, x2) if out is None else out
 
 
+#: element-wise functions built as one layer where the operands allow (:mod:`._elementwise`)
+_UNARY = ("negative", "exp", "expm1", "log", "log1p", "sin", "cos", "tan", "sinh", "cosh", "tanh",
+          "sqrt", "square")
+_BINARY = ("add", "subtract", "multiply", "divide")
+
+
+def _one_layer(name: str, compat: Any, nargs: int) -> Any:
+    ufunc = getattr(np, name)
+
+    def f(*args: Any) -> Any:
+        out = elementwise(name, ufunc, *args) if len(args) == nargs else None
+        return compat(*args) if out is None else out
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = compat.__doc__
+    return f
+
+
 def _namespace() -> types.ModuleType:
     """array-api-compat's Dask namespace with its FFTs, ``cholesky`` and ``svd`` fixed."""
     ns = derived_namespace("ag_bridge_dask.xp", _compat, "array_api_compat.dask.array, with the fixes "
@@ -283,6 +302,8 @@ def _namespace() -> types.ModuleType:
     ns.take_along_axis = _take_along_axis
     ns.take, ns.roll = _take, _roll
     ns.matmul = _matmul
+    for name in _UNARY + _BINARY:
+        setattr(ns, name, _one_layer(name, getattr(_compat, name), 1 if name in _UNARY else 2))
     ns.ones_like, ns.zeros_like = _filled_like(1, _compat.ones_like), _filled_like(0, _compat.zeros_like)
     ns.broadcast_shapes = lambda *shapes: tuple(np.broadcast_shapes(*shapes))
     ns.broadcast_shapes.__name__ = "broadcast_shapes"
