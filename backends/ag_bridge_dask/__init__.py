@@ -19,7 +19,10 @@ along chunked axes, ``linalg`` over stacks of matrices, ``take_along_axis`` ...)
 :mod:`._layout` chunk layout (a cotangent in its input's chunks, :meth:`Backend.like`);
 :mod:`._scatter` the keys Dask refuses or gets wrong, through flat element ids
 (:mod:`._ids`), and the chunked scatter-add; :mod:`._inline` small values evaluated
-inside each block's task. Names Dask still lacks (``linalg.det``, ``eigh``,
+inside each block's task; cheap graph building: :mod:`._elementwise` (element-wise
+operations as one layer with dtype and meta given), :mod:`._matvec` (matrix-vector
+products of a matrix chunked along its rows) and :mod:`._fast` (backward kernels,
+``fast_vjps``). Names Dask still lacks (``linalg.det``, ``eigh``,
 ``pinv``, ``matrix_power`` ...) raise ``NotImplementedError`` naming the
 backend, from the recording namespace.
 """
