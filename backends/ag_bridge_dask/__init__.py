@@ -19,7 +19,10 @@ along chunked axes, ``linalg`` over stacks of matrices, ``take_along_axis`` ...)
 :mod:`._layout` chunk layout (a cotangent in its input's chunks, :meth:`Backend.like`);
 :mod:`._scatter` the keys Dask refuses or gets wrong, through flat element ids
 (:mod:`._ids`), and the chunked scatter-add; :mod:`._inline` small values evaluated
-inside each block's task. Names Dask still lacks (``linalg.det``, ``eigh``,
+inside each block's task; cheap graph building: :mod:`._elementwise` (element-wise
+operations as one layer with dtype and meta given), :mod:`._matvec` (matrix-vector
+products of a matrix chunked along its rows) and :mod:`._fast` (backward kernels,
+``fast_vjps``). Names Dask still lacks (``linalg.det``, ``eigh``,
 ``pinv``, ``matrix_power`` ...) raise ``NotImplementedError`` naming the
 backend, from the recording namespace.
 """
@@ -33,6 +36,7 @@ import numpy as np
 
 from ag_bridge import Backend as _Backend
 
+from ._fast import FAST_VJPS
 from ._ids import ARRAYS, as_tuple
 from ._layout import like
 from ._scatter import basic, hits, index, scatter_add, whole
@@ -51,6 +55,8 @@ class Backend(_Backend):
     array_types = (_DArray,)
     mutable = False
     default_float = np.float32
+    #: cotangents built as one layer each, cheap to build (plain backward passes)
+    fast_vjps = FAST_VJPS
 
     def special_function(self, name: str) -> Any:
         """``scipy.special``'s element-wise functions, block by block (``xp.special``)."""

@@ -8,6 +8,9 @@ the upper one); ``svd``/``svdvals`` of square matrices work; ``eye(n, m)`` with
 ``n < m``, ``tensordot`` with negative axes, ``max``/``min`` of empty stacks,
 ``repeat(axis=None)`` and ``reshape`` of empty chunked arrays give NumPy's results;
 ``take_along_axis`` (through flat element ids) and ``broadcast_shapes`` are added.
+Cheaper to build, same results: common element-wise functions (:mod:`._elementwise`),
+matrix-vector ``matmul`` (:mod:`._matvec`), ``ones_like``/``zeros_like`` named without
+pickling Dask's creation function.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from typing import Any
 import array_api_compat.dask.array as _compat
 import dask.array as da
 import numpy as np
+from dask.base import tokenize
 
 from ag_bridge._patch import derived_namespace
 from ag_bridge._portable_keys import fft_axes
 
+from ._elementwise import elementwise
 from ._ids import int_arrays, ravel
 from ._layout import one_chunk
+from ._matvec import matvec
 
 __all__ = ["xp"]
 
@@ -235,6 +241,49 @@ def _roll(x: Any, /, shift: Any, *, axis: Any = None) -> Any:
     return _compat.roll(x, shift, axis=axis)
 
 
+def _filled_like(fill: int, compat: Any) -> Any:
+    """``ones_like``/``zeros_like`` named by shape, chunks and dtype: Dask's own tokenizes its
+    creation function by pickling it (about 2 ms, each backward pass's seed)."""
+    create = da.ones if fill else da.zeros
+
+    def f(x: Any, /, *, dtype: Any = None, device: Any = None, **kwargs: Any) -> Any:
+        if kwargs or device is not None or not isinstance(x, da.Array) \
+                or type(x._meta) is not np.ndarray or any(n != n for n in x.shape):
+            return compat(x, dtype=dtype, device=device, **kwargs)
+        dt = np.dtype(x.dtype if dtype is None else dtype)
+        name = f"{compat.__name__}-" + tokenize(x.shape, x.chunks, dt.str)
+        return create(x.shape, dtype=dt, chunks=x.chunks, name=name)
+
+    f.__name__ = f.__qualname__ = compat.__name__
+    f.__doc__ = compat.__doc__
+    return f
+
+
+def _matmul(x1: Any, x2: Any, /) -> Any:
+    """``x1 @ x2``: one layer for a matrix in one column of blocks times a vector
+    (:func:`._matvec.matvec`), else array-api-compat's."""
+    out = matvec(x1, x2) if getattr(x1, "ndim", 0) == 2 and getattr(x2, "ndim", 0) == 1 else None
+    return _compat.matmul(x1, x2) if out is None else out
+
+
+#: element-wise functions built as one layer where the operands allow (:mod:`._elementwise`)
+_UNARY = ("negative", "exp", "expm1", "log", "log1p", "sin", "cos", "tan", "sinh", "cosh", "tanh",
+          "sqrt", "square")
+_BINARY = ("add", "subtract", "multiply", "divide")
+
+
+def _one_layer(name: str, compat: Any, nargs: int) -> Any:
+    ufunc = getattr(np, name)
+
+    def f(*args: Any) -> Any:
+        out = elementwise(name, ufunc, *args) if len(args) == nargs else None
+        return compat(*args) if out is None else out
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = compat.__doc__
+    return f
+
+
 def _namespace() -> types.ModuleType:
     """array-api-compat's Dask namespace with its FFTs, ``cholesky`` and ``svd`` fixed."""
     ns = derived_namespace("ag_bridge_dask.xp", _compat, "array_api_compat.dask.array, with the fixes "
@@ -255,6 +304,10 @@ def _namespace() -> types.ModuleType:
     ns.reshape = _reshape
     ns.take_along_axis = _take_along_axis
     ns.take, ns.roll = _take, _roll
+    ns.matmul = _matmul
+    for name in _UNARY + _BINARY:
+        setattr(ns, name, _one_layer(name, getattr(_compat, name), 1 if name in _UNARY else 2))
+    ns.ones_like, ns.zeros_like = _filled_like(1, _compat.ones_like), _filled_like(0, _compat.zeros_like)
     ns.broadcast_shapes = lambda *shapes: tuple(np.broadcast_shapes(*shapes))
     ns.broadcast_shapes.__name__ = "broadcast_shapes"
     for name, fn, prepare in (("cholesky", _cholesky, _whole), ("inv", _compat.linalg.inv, _whole),
