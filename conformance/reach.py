@@ -8,7 +8,9 @@ reaches code its plugin defines, decided by code, not by a list:
   the plugin's module (JAX: ``index_add``, ``index_set``, ``special_function``,
   ``permute_dims``, ``fftn``, ...), less the plumbing every case goes through
   (converting arrays, gradient buffers: :func:`plumbing`), which the first
-  case of each op exercises anyway;
+  case of each op exercises anyway, and less the functions marked ``speed_only``
+  (a faster route to the library's own function, e.g. JAX's shape functions
+  jitted once their shapes recur: the library's results by construction);
 * a case reaches one of them when running it through ag_bridge on NumPy (the
   forward, the backward and, for second-order records, the ``create_graph``
   backward, in float64 and complex128) calls a function of that name: the
@@ -73,7 +75,10 @@ def plumbing() -> frozenset:
 
 
 def _own(obj: Any, module: str) -> bool:
-    return inspect.isfunction(obj) and (obj.__module__ or "").split(".")[0] == module
+    # ``speed_only``: a plugin's faster route to the library's own function, the same
+    # results by construction (JAX's jitted shape functions): not a deviation to sample
+    return inspect.isfunction(obj) and (obj.__module__ or "").split(".")[0] == module \
+        and not getattr(obj, "speed_only", False)
 
 
 @cache

@@ -28,6 +28,8 @@ from ag_bridge import Backend as _Backend
 from ag_bridge._patch import derived_namespace
 from ag_bridge._portable_keys import fft_axes
 
+from ._adaptive import adaptive
+
 __all__ = ["Backend", "JaxFloat64Warning"]
 
 _FFT_ND = ("fftn", "ifftn", "rfftn", "irfftn")
@@ -57,6 +59,11 @@ def _namespace() -> types.ModuleType:
                  "permute_dims with negative axes, -1 in the s of n-D FFTs.")
     ns.__array_api_version__ = jnp.__array_api_version__
     ns.permute_dims = _permute_dims
+    # one compiled program each once their shapes recur (ag_bridge_jax._adaptive)
+    ns.broadcast_to = adaptive(jnp.broadcast_to, ("shape",))
+    ns.expand_dims = adaptive(jnp.expand_dims, ("axis",))
+    ns.matrix_transpose = adaptive(jnp.matrix_transpose)
+    ns.ones_like = adaptive(jnp.ones_like)
     ns.fft = _module("ag_bridge_jax.xp.fft", jnp.fft, "jax.numpy.fft (-1 in s).")
     for k in _FFT_ND:
         setattr(ns.fft, k, _fft_nd(getattr(jnp.fft, k)))
@@ -68,6 +75,17 @@ _xp = _namespace()
 _Tracer = jax.core.Tracer
 #: arrays up to this many elements are made from NumPy zeros (:meth:`Backend.zeros_like`)
 _SMALL = 1 << 16
+
+
+def _numpy_zeros(raw: Any) -> Any:
+    """Zeros like a concrete ``raw``: NumPy zeros copied over when small (``jnp.zeros_like``
+    compiles a broadcast for every new shape and dtype, which costs far more than the copy)."""
+    if raw.size > _SMALL or np.dtype(raw.dtype).kind not in "biufc":
+        return jnp.zeros_like(raw)
+    return jax.device_put(np.zeros(raw.shape, raw.dtype), raw.sharding if raw.committed else None)
+
+
+_zeros_like = adaptive(jnp.zeros_like, first=_numpy_zeros)
 _WIDE = (np.dtype("float64"), np.dtype("complex128"))
 
 
@@ -126,6 +144,18 @@ def _compiled(impl: Callable, fn: Callable, pos: list, args: tuple, *rest: Any) 
         return impl(fn, args, *rest)
 
 
+def _jitted_vjp(op: str, formula: Callable) -> Callable:
+    """A one-argument VJP as one jitted program ``formula(g, ans)``: the portable rule's
+    arithmetic, one dispatch and one fused kernel instead of three eager operations."""
+    kernel = jax.jit(formula)
+
+    def vjp(xp: Any, g: Any, ans: Any, x: Any) -> Any:
+        return kernel(g, ans)
+
+    vjp.__name__ = f"{op.rpartition('.')[2]}_vjp"
+    return vjp
+
+
 class Backend(_Backend):
     """JAX arrays (and tracers): immutable buffers, ``.at[]`` scatter, ``jax.vjp`` oracle."""
 
@@ -134,6 +164,11 @@ class Backend(_Backend):
     array_types = (jax.Array,)
     mutable = False
     default_float = jnp.float32
+    #: the portable rules of tanh and expit, each compiled into one program (plain passes)
+    fast_vjps = types.MappingProxyType({
+        "tanh": (_jitted_vjp("tanh", lambda g, t: g - g * jnp.conj(t) * jnp.conj(t)),),
+        "special.expit": (_jitted_vjp("special.expit", lambda g, s: g * jnp.conj(s * (1 - s))),),
+    })
 
     def special_function(self, name: str) -> Any:
         """``jax.scipy.special``, with SciPy's signatures (``xp.special``)."""
@@ -179,14 +214,13 @@ class Backend(_Backend):
     def zeros_like(self, raw: Any) -> Any:
         """Zeros of ``raw``'s shape, dtype and placement (gradient buffers, cut branches).
 
-        A small concrete array gets NumPy zeros copied over: ``jnp.zeros_like``
-        compiles a broadcast for every new shape and dtype, which costs far more
-        than the copy. Tracers, large and weakly typed arrays use ``jnp.zeros_like``.
+        Until a shape, dtype and placement recurs, a small concrete array gets NumPy
+        zeros copied over (:func:`_numpy_zeros`: the conformance suite's one-off
+        shapes); then one jitted ``zeros_like`` serves it (a training loop's buffers,
+        every step; :mod:`ag_bridge_jax._adaptive`). Tracers and weakly typed arrays
+        use ``jnp.zeros_like``.
         """
-        if (isinstance(raw, _Tracer) or not isinstance(raw, jax.Array) or raw.size > _SMALL
-                or raw.weak_type or np.dtype(raw.dtype).kind not in "biufc"):
-            return jnp.zeros_like(raw)
-        return jax.device_put(np.zeros(raw.shape, raw.dtype), raw.sharding if raw.committed else None)
+        return _zeros_like(raw)
 
     def to_numpy(self, raw: Any) -> np.ndarray:
         return np.array(raw, copy=True)
