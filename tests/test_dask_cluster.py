@@ -110,10 +110,10 @@ def _workers(client) -> set:
     return set(client.scheduler_info()["workers"])
 
 
-def _loss_gradient(n: int):
+def _loss_gradient(n: int, backend=None):
     """x (lazy, 100 chunks), ag_bridge's gradient of the issue's loss, the hand-written one."""
     x_raw = da.random.default_rng(0).uniform(-1.0, 1.0, n, chunks=n // 100)
-    x = ag_bridge.asarray(x_raw)
+    x = ag_bridge.asarray(x_raw) if backend is None else ag_bridge.asarray(x_raw, backend=backend)
     x.attach_grad()
     xp = x._backend.namespace
     with autograd.record():
@@ -147,11 +147,19 @@ def _one_chunk_like(self, value, ref):
 
 def test_the_budget_catches_a_one_chunk_gradient(small, monkeypatch):
     """The measure above can fail: with the old behaviour planted, one worker holds
-    the whole array and the gradient is still right."""
-    b = ag_bridge.load_backend("dask")
-    monkeypatch.setattr(type(b), "like", _one_chunk_like)
-    monkeypatch.setattr(b.rule_xp, "_like", b.like)  # the backward pass's namespace holds it bound
-    _, ours, hand = _loss_gradient(SMALL_N)
+    the whole array and the gradient is still right. The plugin's backward kernels
+    (``fast_vjps``) spread a full reduction's cotangent into the input's blocks without
+    ``like``, so the fault is planted in a backend that has none (the portable rules)."""
+    b = type(ag_bridge.load_backend("dask"))
+
+    class Portable(b):
+        name = "dask-portable-rules"
+        fast_vjps = {}
+
+    monkeypatch.setattr(Portable, "like", _one_chunk_like)
+    pb = Portable()
+    monkeypatch.setattr(pb.rule_xp, "_like", pb.like)  # the backward pass's namespace holds it bound
+    _, ours, hand = _loss_gradient(SMALL_N, pb)
     worst, held = _held(small, lambda c: _worst(c, ours, hand))
     assert worst <= 1e-13 / SMALL_N
     assert held > SMALL_N * 8 > BUDGET
