@@ -23,6 +23,8 @@ import numpy as np
 from dask.base import tokenize
 from dask.layers import ArrayChunkShapeDep
 
+from ag_bridge._registry import RULES
+
 from ._elementwise import elementwise
 from ._inline import inline
 from ._matvec import vecmat
@@ -67,8 +69,6 @@ def _fast(op: str, slot: int, kernel: Any = None) -> Any:
     def vjp(xp: Any, g: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
         out = None if kernel is None else kernel(g, ans, *args, **kwargs)
         if out is None:
-            from ag_bridge._registry import RULES
-
             return RULES[op].fns[slot](xp, g, ans, *args, **kwargs)
         return out
 

@@ -10,7 +10,8 @@ array-api-compat's with two repairs: ``std`` accepts a float ``correction``
 arrays of every integer dtype work in ``take``, ``take_along_axis`` and keys (torch
 wants int64, and reads a uint8 key as a mask), and ``linalg.vector_norm`` of a 0-d
 tensor over ``axis=()`` works (array-api-compat's raises). Two-argument functions
-of two tensors of one dtype call torch directly (``_direct``).
+of two tensors of one dtype, or of a tensor and a Python number, call torch
+directly (``_direct``).
 """
 
 from __future__ import annotations
