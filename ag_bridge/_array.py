@@ -187,10 +187,6 @@ class Array:
         """Rebind self to the result of an in-place operator (value semantics)."""
         return assign(self, r, op)
 
-    def _update_in_place(self, other: Any, op: str) -> bool:
-        """Apply in-place operator ``op`` in the buffer itself where no one can tell."""
-        return update_in_place(self, other, op)
-
     # ------------------------------------------------------------ MXNet API
     def attach_grad(self, grad_req: str = "write", stype: Any = None) -> None:
         """Allocate a zero gradient buffer and make this array a leaf of the graph.
@@ -282,4 +278,6 @@ from ._array_write import (  # noqa: E402
 )
 
 _unwrap_key = unwrap_key  # the name the namespace module imports
+#: ``op=`` in the buffer itself where no one can tell (the function itself: no extra frame)
+Array._update_in_place = update_in_place
 install(Array)

@@ -37,15 +37,16 @@ def _arg_reduction(fname: str):
 
 
 def _binary(fname: str, reflected: bool, operand: Any):
+    fast = operand.fast  # classes that pass without a call
     if reflected:
         def op(self: Any, other: Any) -> Any:
-            if not operand(other):
+            if other.__class__ not in fast and not operand(other):
                 return NotImplemented
             b = self._backend
             return getattr(b._namespace or b.namespace, fname)(other, self)
     else:
         def op(self: Any, other: Any) -> Any:
-            if not operand(other):
+            if other.__class__ not in fast and not operand(other):
                 return NotImplemented
             b = self._backend
             return getattr(b._namespace or b.namespace, fname)(self, other)
@@ -77,6 +78,7 @@ def _operand_test(cls: type) -> Any:
     def operand(other: Any) -> bool:
         return other.__class__ in fast or isinstance(other, cls) \
             or hasattr(other, "__array_namespace__") or hasattr(other, "shape")
+    operand.fast = fast
     return operand
 
 

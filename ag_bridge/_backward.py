@@ -93,6 +93,8 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
     old_state = STATE.get()
     if create_graph:
         STATE.set((True, old_state[1]))
+    hb = hooks = None  # the backend of the last node and its sweep_hooks (asked once per backend)
+    lift = lift if create_graph else None
     try:
         for n in order:
             g = grads.pop(n, None)
@@ -105,7 +107,10 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
             if type(n) is Leaf:
                 leaves.append((n, g))
                 continue
-            _pull(n, g, grads, lift if create_graph else None)
+            if n.backend is not hb:
+                hb = n.backend
+                hooks = hb.sweep_hooks
+            _pull(n, g, grads, lift, hooks)
             if not retain_graph:  # free the saved values now they are consumed (Node.free)
                 n.args = n.kwargs = n.ans = None
     finally:
@@ -125,7 +130,7 @@ def _accumulate(grads: dict, node: Any, k: int, g: Any) -> None:
         grads[node] = g if prev is None else prev + g
 
 
-def _pull(n: Any, g: Any, grads: dict, lift: Any) -> None:
+def _pull(n: Any, g: Any, grads: dict, lift: Any, hooks: tuple) -> None:
     args = n.args
     if args is None:
         raise RuntimeError(GRAPH_FREED.format(what=f"{n.op}() result"))
@@ -139,14 +144,20 @@ def _pull(n: Any, g: Any, grads: dict, lift: Any) -> None:
         return _pull_general(n, g, grads, lift)
     # The common case, kept lean: one function per argument, raw arrays.
     b = n.backend
-    xp, coerce, like, lean = b.sweep_hooks
+    xp, coerce, like, lean = hooks  # b.sweep_hooks
     ans, kwargs, fns = n.ans, n.kwargs, rule.fns
+    nargs = -1 if kwargs else len(args)  # the call below without packing where it can
     for slot, parent, k in n.parents:
         try:
             fn = fns[slot] if slot < len(fns) else None
             if fn is None:
                 _no_vjp(n, slot)
-            c = fn(xp, g, ans, *args, **kwargs)
+            if nargs == 1:
+                c = fn(xp, g, ans, args[0])
+            elif nargs == 2:
+                c = fn(xp, g, ans, args[0], args[1])
+            else:
+                c = fn(xp, g, ans, *args, **kwargs)
             if c is None:
                 continue
             if coerce is not None and c.__class__ not in lean:

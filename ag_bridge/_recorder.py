@@ -16,7 +16,7 @@ from typing import Any
 from numpy import generic as _NUMPY_SCALAR
 
 from ._array import Array, mixed_error, refuse_foreign, wrap
-from ._node import Node
+from ._node import new_node, site
 from ._registry import RULES, FastRule
 from ._spec import Spec
 from ._state import STATE
@@ -26,6 +26,8 @@ __all__ = ["recorder", "passthrough", "rebuild"]
 
 #: categories whose functions take foreign data on purpose (asarray converts it)
 _CONVERTING = ("creation", "data_type", "inspection")
+#: Python numbers: operands no library check is needed for
+_NUMBERS = frozenset((bool, int, float, complex))
 
 
 def _unwrap(obj: Any, backend: Any, op: str, check: bool = False) -> Any:
@@ -124,28 +126,27 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
     kinds: dict = {}
     ans_only = op in ANS_ONLY
     keep = op not in NO_ANS  # whether the node keeps the output (its rule reads it)
+    node_cls = site(op, rule, backend, multi, listarg, names)
 
-    def inexact_of(dtype: Any) -> bool:  # one backend call per dtype
-        try:
-            return kinds[dtype]
-        except KeyError:
-            v = kinds[dtype] = inexact(dtype)
-            return v
-        except TypeError:  # unhashable dtype
-            return inexact(dtype)
+    def inexact_of(dtype: Any) -> bool:  # one backend call per dtype object
+        k = kinds.get(id(dtype))  # (the entry keeps the dtype alive: its id is not reused)
+        if k is not None:
+            return k[1]
+        v = inexact(dtype)
+        if len(kinds) < 64:
+            kinds[id(dtype)] = (dtype, v)
+        return v
 
-    def finish(args: tuple, kwargs: dict, out: Any, parents: list) -> Any:
+    def finish(args: tuple, kwargs: dict, out: Any, parents: tuple) -> Any:
         if multi:
             out = rebuild(out, list(map(coerce, out)))
-            node = Node(op, rule, args, kwargs, out, tuple(parents), backend, True, listarg, names)
+            node = new_node(node_cls, args, kwargs, out, parents)
             return _wrap_out(out, backend, node)
         if lean is None or out.__class__ not in lean:
             out = coerce(out)
         if not inexact_of(out.dtype):
             return wrap(out, backend)
-        return wrap(out, backend, Node(op, rule, args, kwargs, out if keep else None, tuple(parents),
-                                       backend, False, listarg,
-                                       names))
+        return wrap(out, backend, new_node(node_cls, args, kwargs, out if keep else None, parents))
 
     def general(*args: Any, **kwargs: Any) -> Any:
         parents = []
@@ -192,7 +193,7 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
         out = raw(*args, **kwargs)
         if not parents or not state()[0]:
             return _wrap_out(out, backend)
-        return finish(args, kwargs, out, parents)
+        return finish(args, kwargs, out, tuple(parents))
 
     if multi or varargs or listarg or nslots > 2:
         return general
@@ -206,7 +207,7 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
                 raise mixed_error(op, x._backend, backend)
             node = x._node
             data = x._data
-            out = raw(data, *rest, **kwargs)
+            out = raw(data, *rest, **kwargs) if rest or kwargs else raw(data)  # (no packing)
             if node is None or not state()[0]:
                 return wrap(coerce(out), backend) if backend.is_array(out) else _wrap_out(out, backend)
             if lean is None:
@@ -217,8 +218,8 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
                 return wrap(out, backend)
             if ans_only and not rest and out.dtype == data.dtype:
                 data = out  # the rule reads only ans: do not keep the input alive (ANS_ONLY)
-            return wrap(out, backend, Node(op, rule, (data,) + rest, kwargs, out if keep else None,
-                                           ((0, node, x._oidx),), backend, False))
+            return wrap(out, backend, new_node(node_cls, (data,) + rest, kwargs, out if keep else None,
+                                               ((0, node, x._oidx),)))
         return unary
 
     def binary(x1: Any, x2: Any = _NO, /, *rest: Any, **kwargs: Any) -> Any:
@@ -230,22 +231,22 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
             if x1._backend is not backend:
                 raise mixed_error(op, x1._backend, backend)
             if x1._node is not None:
-                parents = [(0, x1._node, x1._oidx)]
+                parents = ((0, x1._node, x1._oidx),)
             x1 = x1._data
-        elif check:
+        elif check and x1.__class__ not in _NUMBERS:
             refuse_foreign(op, x1, backend)
         if x2.__class__ is Array:
             if x2._backend is not backend:
                 raise mixed_error(op, x2._backend, backend)
             if x2._node is not None:
                 if parents is None:
-                    parents = [(1, x2._node, x2._oidx)]
+                    parents = ((1, x2._node, x2._oidx),)
                 else:
-                    parents.append((1, x2._node, x2._oidx))
+                    parents = (parents[0], (1, x2._node, x2._oidx))
             x2 = x2._data
-        elif check:
+        elif check and x2.__class__ not in _NUMBERS:
             refuse_foreign(op, x2, backend)
-        out = raw(x1, x2, **kwargs)
+        out = raw(x1, x2, **kwargs) if kwargs else raw(x1, x2)
         if parents is None or not state()[0]:
             return wrap(coerce(out), backend)
         return finish((x1, x2), kwargs, out, parents)

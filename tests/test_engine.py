@@ -275,3 +275,27 @@ def test_set_functions_refuse_gradients_clearly(xp):
             xp.unique_values(x)
         vals = xp.unique_values(x.detach())  # a constant: allowed
     assert vals.shape == (2,)
+
+
+def test_recorded_nodes_read_their_function_constants_from_one_class(xp, backend):
+    """A recording function's nodes share one class holding op, rule, backend and flags
+    (``_node.site``); each node stores only its own call, and frees it after backward."""
+    from ag_bridge._registry import RULES
+
+    x = arr(xp, [0.5, 1.5])
+    x.attach_grad()
+    with autograd.record():
+        y = xp.sin(x)
+        z = xp.sin(y)
+        w = xp.sum(z * y)
+    n1, n2 = y._node, z._node
+    assert type(n1) is type(n2) and not hasattr(n1, "__dict__")
+    assert (n1.op, n1.rule, n1.backend, n1.multi, n1.listarg) == ("sin", RULES["sin"], backend, False, False)
+    assert n1.seq < n2.seq < w._node.seq
+    assert n2.input(0) is y._data and n2.parents[0][1] is n1
+    assert "sin" in repr(n1)
+    w.backward()
+    assert n1.args is None and n2.args is None  # freed once consumed
+    want = np.cos(np.sin([0.5, 1.5])) * np.cos([0.5, 1.5]) * np.sin([0.5, 1.5]) \
+        + np.sin(np.sin([0.5, 1.5])) * np.cos([0.5, 1.5])  # d/dx sin(sin x) sin x
+    np.testing.assert_allclose(x.grad.asnumpy(), want, rtol=1e-12)

@@ -95,5 +95,33 @@ def test_direct_functions_keep_the_signatures_the_namespace_showed():
     from ag_bridge._signatures import signature_of
 
     xp = ag_bridge.namespace("torch")
-    for name in ("add", "multiply", "matmul", "matrix_transpose"):
+    for name in ("add", "multiply", "matmul", "matrix_transpose", "sum", "max"):
         assert str(inspect.signature(getattr(xp, name))) == str(signature_of(name, getattr(compat, name)))
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
+def test_reductions_match_array_api_compat(name):
+    """Every axis form (int, negative, tuple, (), None) with and without keepdims, and
+    sum's dtype=, on float, int and bool tensors: array-api-compat's result or its error."""
+    import ag_bridge_torch
+
+    d = _direct()
+    assert name in d.DIRECT
+    fast, slow = getattr(ag_bridge_torch._xp, name), getattr(compat, name)
+    assert fast is not slow
+    g = torch.Generator().manual_seed(2)
+    tensors = [torch.rand(3, 4, 2, generator=g, dtype=torch.float64),
+               torch.randint(-5, 5, (3, 4), generator=g, dtype=torch.int32),
+               torch.rand(3, 4, generator=g) > 0.5, torch.tensor(2.5)]
+    extra = [{}, {"dtype": torch.float64}] if name == "sum" else [{}]
+    for x in tensors:
+        for axis in (None, 0, -1, (0, 1), (), (1, 0)):
+            for keepdims in (False, True):
+                for kw in extra:
+                    try:
+                        want = slow(x, axis=axis, keepdims=keepdims, **kw)
+                    except Exception as exc:  # the same error either way
+                        with pytest.raises(type(exc)):
+                            fast(x, axis=axis, keepdims=keepdims, **kw)
+                        continue
+                    _same(fast(x, axis=axis, keepdims=keepdims, **kw), want)

@@ -20,15 +20,28 @@ _COMPLEX: dict = {}
 _REAL_PY = frozenset((int, float, bool))
 
 
+#: id(dtype) -> (dtype, whether it is complex), for the dtypes met so far: the dtype is kept
+#: alive here, so its id cannot be reused by another object while the entry exists. Bounded: a
+#: library making a new dtype object per array just takes the slower path past the bound.
+_BY_ID: dict = {}
+_BY_ID_MAX = 512
+
+
 def _complex_dtype(xp: Any, dt: Any) -> bool:
     try:
-        return _COMPLEX[dt.__class__][dt]
+        return _BY_ID[id(dt)][1]
+    except KeyError:
+        pass
+    try:
+        v = _COMPLEX[dt.__class__][dt]
     except KeyError:
         v = bool(dt == xp.complex128 or dt == xp.complex64)
         _COMPLEX.setdefault(dt.__class__, {})[dt] = v
-        return v
     except TypeError:  # an unhashable dtype
         return bool(dt == xp.complex128 or dt == xp.complex64)
+    if len(_BY_ID) < _BY_ID_MAX:
+        _BY_ID[id(dt)] = (dt, v)
+    return v
 
 
 def is_complex(xp: Any, a: Any) -> bool:
@@ -54,13 +67,15 @@ def cj(xp: Any, a: Any) -> Any:
     cls = a.__class__
     if cls in _REAL_PY:
         return a
-    if cls is complex:
-        return a.conjugate()
-    if isinstance(a, _PY):
-        return a
-    if isinstance(a, complex):
-        return a.conjugate()
-    return xp.conj(a) if _complex_dtype(xp, a.dtype) else a
+    try:  # an array of a dtype met before: two lookups
+        c = _BY_ID[id(a.dtype)][1]
+    except (KeyError, AttributeError):
+        if cls is complex or isinstance(a, complex):
+            return a.conjugate()
+        if isinstance(a, _PY):
+            return a
+        c = _complex_dtype(xp, a.dtype)
+    return xp.conj(a) if c else a
 
 
 def zeros(xp: Any, g: Any) -> Any:
@@ -85,7 +100,7 @@ def expand_to(xp: Any, g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     chunks: never one chunk the size of the whole input.
     """
     shape = tuple(x) if isinstance(x, (tuple, list)) else tuple(x.shape)
-    if not keepdims and len(shape):
+    if not keepdims and len(shape) and g.ndim:  # (a 0-d cotangent broadcasts as it is)
         axes = norm_axes(axis, len(shape))
         if axes:
             g = xp.expand_dims(g, axis=axes)

@@ -189,6 +189,13 @@ def _per_input(inputs: list, got: Any) -> tuple:
     return tuple(res)
 
 
+def _aten(name: str) -> Callable:
+    """The ATen operator ``name`` as its compiled entry point where torch exposes it (the
+    ``_op`` of its default overload: no Python ``__call__`` in between), else the packet."""
+    packet = getattr(torch.ops.aten, name)
+    return getattr(getattr(packet, "default", None), "_op", packet)
+
+
 def _fused(kernel: Any, op: str) -> Callable:
     """A one-argument VJP by torch's fused backward ``kernel(g, ans)`` (``g * conj(f'(x))``
     written from the output, as torch.autograd computes it); the portable rule when the
@@ -214,8 +221,8 @@ class Backend(_Backend):
     default_float = torch.float32
     #: torch's fused backward kernels (one pass, one buffer) in plain backward passes
     fast_vjps = types.MappingProxyType({
-        "tanh": (_fused(torch.ops.aten.tanh_backward, "tanh"),),
-        "special.expit": (_fused(torch.ops.aten.sigmoid_backward, "special.expit"),),
+        "tanh": (_fused(_aten("tanh_backward"), "tanh"),),
+        "special.expit": (_fused(_aten("sigmoid_backward"), "special.expit"),),
     })
 
     def special_function(self, name: str) -> Any:

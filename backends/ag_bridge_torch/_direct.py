@@ -84,6 +84,32 @@ def _matrix_transpose(compat: Callable) -> Callable:
     return matrix_transpose
 
 
+def _reduction(compat: Callable, direct: Callable) -> Callable:
+    """``direct(x, axis, keepdims)`` for a tensor reduced over an int axis or a non-empty
+    tuple of them, ``direct(x)`` over every axis without ``keepdims``: the torch call
+    array-api-compat's wrapper makes there, with positional arguments (torch parses those
+    faster than keywords). Any other argument (``dtype``, ``axis=()``, ``axis=None`` with
+    ``keepdims``) goes to array-api-compat's function."""
+    def f(x: Any, /, *, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:
+        if x.__class__ is _Tensor and not kwargs:
+            if axis is None:
+                if not keepdims:
+                    return direct(x)
+            elif axis.__class__ is int or axis.__class__ is tuple and axis:
+                return direct(x, axis, keepdims)
+        return compat(x, axis=axis, keepdims=keepdims, **kwargs)
+
+    f.__name__ = f.__qualname__ = compat.__name__
+    f.__doc__ = compat.__doc__
+    f.__wrapped__ = compat
+    f.speed_only = True
+    return f
+
+
+#: reductions whose array-api-compat wrapper calls this torch function as ``(x, axis, keepdims)``
+_REDUCTIONS = {"sum": torch.sum, "mean": torch.mean, "max": torch.amax, "min": torch.amin}
+
+
 def install(ns: types.ModuleType, compat: types.ModuleType) -> None:
     """Replace ``ns``'s thin two-argument wrappers by :func:`_same_dtype` ones."""
     for name in dir(compat):
@@ -96,3 +122,6 @@ def install(ns: types.ModuleType, compat: types.ModuleType) -> None:
     ns.matmul = _same_dtype(compat.matmul, torch.matmul)
     ns.matrix_transpose = _matrix_transpose(compat.matrix_transpose)
     DIRECT.extend(["matmul", "matrix_transpose"])
+    for name, direct in _REDUCTIONS.items():
+        setattr(ns, name, _reduction(getattr(compat, name), direct))
+        DIRECT.append(name)
