@@ -16,11 +16,11 @@ from typing import Any
 
 from ._copying import copy_array, reduce_array
 from ._heads import backward as _backward
-from ._node import Leaf
+from ._node import _NO_KWARGS, _SEQ, Leaf, Node
 from ._numpy_protocols import array_function, array_ufunc
 from ._state import STATE
 
-__all__ = ["Array", "wrap", "mixed_error", "refuse_foreign", "attach_grad"]
+__all__ = ["Array", "wrap", "recorded", "mixed_error", "refuse_foreign", "attach_grad"]
 
 _new = object.__new__
 
@@ -32,6 +32,26 @@ def wrap(data: Any, backend: Any, node: Any = None, oidx: int = -1) -> Array:
     a._backend = backend
     a._node = node
     a._oidx = oidx
+    return a
+
+
+def recorded(data: Any, backend: Any, consts: tuple, args: tuple, kwargs: dict, ans: Any,
+             parents: tuple) -> Array:
+    """An Array around ``data`` made by a new :class:`~ag_bridge._node.Node` of one
+    recording function (``consts`` from :func:`~ag_bridge._node.site`): the node and the
+    array in one frame and without ``__init__`` frames, as this is the hot path."""
+    n = _new(Node)
+    n.seq = next(_SEQ)
+    n.op, n.rule, n.backend, n.multi, n.listarg, n.arrays = consts
+    n.args = args
+    n.kwargs = kwargs or _NO_KWARGS
+    n.ans = ans
+    n.parents = parents
+    a = _new(Array)
+    a._data = data
+    a._backend = backend
+    a._node = n
+    a._oidx = -1
     return a
 
 

@@ -93,8 +93,9 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
     old_state = STATE.get()
     if create_graph:
         STATE.set((True, old_state[1]))
-    hb = hooks = None  # the backend of the last node and its sweep_hooks (asked once per backend)
+    hb = None  # the backend of the last node, whose sweep_hooks are unpacked below
     lift = lift if create_graph else None
+    general = lift is not None  # every node takes _pull_general: lift records its rule
     try:
         for n in order:
             g = grads.pop(n, None)
@@ -107,10 +108,45 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
             if type(n) is Leaf:
                 leaves.append((n, g))
                 continue
-            if n.backend is not hb:
-                hb = n.backend
-                hooks = hb.sweep_hooks
-            _pull(n, g, grads, lift, hooks)
+            args, rule = n.args, n.rule
+            if general or args is None or rule is None or n.multi or n.listarg or rule.joint is not None:
+                _pull_general(n, g, grads, lift)
+            else:  # the common case, kept lean (no frame of its own): one function per argument
+                b = n.backend
+                if b is not hb:
+                    hb = b
+                    xp, coerce, like, lean = b.sweep_hooks
+                ans, kwargs, fns = n.ans, n.kwargs, rule.fns
+                nargs = -1 if kwargs else len(args)  # the call below without packing where it can
+                for slot, parent, k in n.parents:
+                    try:
+                        fn = fns[slot] if slot < len(fns) else None
+                        if fn is None:
+                            _no_vjp(n, slot)
+                        if nargs == 1:
+                            c = fn(xp, g, ans, args[0])
+                        elif nargs == 2:
+                            c = fn(xp, g, ans, args[0], args[1])
+                        else:
+                            c = fn(xp, g, ans, *args, **kwargs)
+                        if c is None:
+                            continue
+                        if coerce is not None and c.__class__ not in lean:
+                            c = coerce(c)
+                        inp = args[slot] if slot < len(args) else kwargs[n.arrays[slot]]
+                        cdt, idt = c.dtype, inp.dtype
+                        if (cdt is not idt and cdt != idt) or c.shape != inp.shape:
+                            c = _fit(xp, c, inp, b)
+                        if like is not None:
+                            c = like(c, inp)
+                    except Exception as exc:
+                        _note(exc, n, slot)
+                        raise
+                    if parent.multi:
+                        _accumulate(grads, parent, k, c)
+                    else:
+                        prev = grads.get(parent)
+                        grads[parent] = c if prev is None else prev + c
             if not retain_graph:  # free the saved values now they are consumed (Node.free)
                 n.args = n.kwargs = n.ans = None
     finally:
@@ -130,55 +166,6 @@ def _accumulate(grads: dict, node: Any, k: int, g: Any) -> None:
         grads[node] = g if prev is None else prev + g
 
 
-def _pull(n: Any, g: Any, grads: dict, lift: Any, hooks: tuple) -> None:
-    args = n.args
-    if args is None:
-        raise RuntimeError(GRAPH_FREED.format(what=f"{n.op}() result"))
-    rule = n.rule
-    if rule is None:
-        raise NotImplementedError(
-            f"no VJP for {n.op}() on backend '{n.backend.name}' yet; "
-            "compute this value outside autograd.record() or detach() its input"
-        )
-    if lift is not None or n.multi or n.listarg or rule.joint is not None:
-        return _pull_general(n, g, grads, lift)
-    # The common case, kept lean: one function per argument, raw arrays.
-    b = n.backend
-    xp, coerce, like, lean = hooks  # b.sweep_hooks
-    ans, kwargs, fns = n.ans, n.kwargs, rule.fns
-    nargs = -1 if kwargs else len(args)  # the call below without packing where it can
-    for slot, parent, k in n.parents:
-        try:
-            fn = fns[slot] if slot < len(fns) else None
-            if fn is None:
-                _no_vjp(n, slot)
-            if nargs == 1:
-                c = fn(xp, g, ans, args[0])
-            elif nargs == 2:
-                c = fn(xp, g, ans, args[0], args[1])
-            else:
-                c = fn(xp, g, ans, *args, **kwargs)
-            if c is None:
-                continue
-            if coerce is not None and c.__class__ not in lean:
-                c = coerce(c)
-            inp = args[slot] if slot < len(args) else kwargs[n.arrays[slot]]
-            cdt, idt = c.dtype, inp.dtype
-            if (cdt is not idt and cdt != idt) or c.shape != inp.shape:
-                c = _fit(xp, c, inp, b)
-            if like is not None:
-                c = like(c, inp)
-        except Exception as exc:
-            _note(exc, n, slot)
-            raise
-        if parent.multi:
-            _accumulate(grads, parent, k, c)
-        else:
-            prev = grads.get(parent)
-            grads[parent] = c if prev is None else prev + c
-    return None
-
-
 def _no_vjp(n: Any, slot: int) -> None:
     raise NotImplementedError(
         f"no VJP for {n.op}() argument {slot} on backend '{n.backend.name}'; "
@@ -192,9 +179,17 @@ def _note(exc: Exception, n: Any, slot: int) -> None:
 
 
 def _pull_general(n: Any, g: Any, grads: dict, lift: Any) -> None:
-    """Multi-output ops, sequence inputs, joint rules and ``create_graph``."""
+    """Multi-output ops, sequence inputs, joint rules and ``create_graph`` (and the errors
+    of a freed graph and of a missing rule)."""
+    if n.args is None:
+        raise RuntimeError(GRAPH_FREED.format(what=f"{n.op}() result"))
+    if n.rule is None:
+        raise NotImplementedError(
+            f"no VJP for {n.op}() on backend '{n.backend.name}' yet; "
+            "compute this value outside autograd.record() or detach() its input"
+        )
     b = n.backend
-    rule = getattr(n.rule, "portable", n.rule)  # a backend's kernel (FastRule): plain passes only
+    rule = n.rule.portable or n.rule  # a backend's kernels (fast_rule): plain passes only
     create = lift is not None
     if n.multi:
         g = tuple(b.zeros_like(a) if c is None else c for a, c in zip(n.ans, g))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import count
 from typing import Any
 
-__all__ = ["Node", "Leaf", "GRAPH_FREED", "site", "new_node"]
+__all__ = ["Node", "Leaf", "GRAPH_FREED", "site"]
 
 # Creation order is a topological order of the graph: a node's parents always
 # exist before it. The backward sweep sorts by this number.
@@ -20,29 +20,7 @@ GRAPH_FREED = (
 )
 
 
-class _Recorded:
-    """What every recorded node offers the sweep (``input``, ``free``); no state of its own."""
-
-    __slots__ = ()
-
-    def input(self, slot: int) -> Any:
-        """The raw array passed as array argument ``slot`` (positional, in the list, or
-        by keyword)."""
-        if self.listarg:
-            return self.args[0][slot]
-        if slot < len(self.args):
-            return self.args[slot]
-        return self.kwargs[self.arrays[slot]]
-
-    def free(self) -> None:
-        """Drop the saved values (after the backward pass consumed them)."""
-        self.args = self.kwargs = self.ans = None
-
-    def __repr__(self) -> str:
-        return f"<ag_bridge node {self.op} #{self.seq}>"
-
-
-class Node(_Recorded):
+class Node:
     """A recorded call: the rule to pull cotangents back and what it needs.
 
     ``args``/``kwargs`` are the call's arguments with arrays replaced by the
@@ -51,8 +29,10 @@ class Node(_Recorded):
     for the array arguments that need gradients. ``args`` is set to None once
     a backward pass has consumed the node (unless the graph is retained).
 
-    This class keeps every field on the instance; the recording functions of a
-    namespace use the lighter classes of :func:`site` instead.
+    Every recorded node is of this one class, with every field on the instance:
+    the sweep reads the same attributes of every node, and CPython's attribute
+    caches stay hit only where a read site sees one class (one class per recording
+    function made each read in the sweep a cache miss).
     """
 
     __slots__ = ("seq", "op", "rule", "args", "kwargs", "ans", "parents", "backend", "multi", "listarg",
@@ -73,39 +53,28 @@ class Node(_Recorded):
         self.listarg = listarg
         self.arrays = arrays  # names of the array parameters (an array passed by keyword)
 
+    def input(self, slot: int) -> Any:
+        """The raw array passed as array argument ``slot`` (positional, in the list, or
+        by keyword)."""
+        if self.listarg:
+            return self.args[0][slot]
+        if slot < len(self.args):
+            return self.args[slot]
+        return self.kwargs[self.arrays[slot]]
 
-class _SiteNode(_Recorded):
-    """A node of one recording function: the per-call fields on the instance, the
-    function's constants (``op``, ``rule``, ``backend``, ``multi``, ``listarg``,
-    ``arrays``) on its class (see :func:`site`)."""
+    def free(self) -> None:
+        """Drop the saved values (after the backward pass consumed them)."""
+        self.args = self.kwargs = self.ans = None
 
-    __slots__ = ("seq", "args", "kwargs", "ans", "parents")
+    def __repr__(self) -> str:
+        return f"<ag_bridge node {self.op} #{self.seq}>"
 
 
 def site(op: str, rule: Any, backend: Any, multi: bool, listarg: bool = False,
-         arrays: tuple = ()) -> type:
-    """The node class of one recording function (one per op and backend, made once).
-
-    Its instances read like :class:`Node` but store only ``seq``, ``args``, ``kwargs``,
-    ``ans`` and ``parents``: five slot writes per recorded call instead of eleven.
-    Make one with :func:`new_node`."""
-    return type(f"Node[{op}]", (_SiteNode,), {
-        "__slots__": (), "__module__": __name__, "op": op, "rule": rule, "backend": backend,
-        "multi": multi, "listarg": listarg, "arrays": arrays})
-
-
-_new = object.__new__
-
-
-def new_node(cls: type, args: tuple, kwargs: dict, ans: Any, parents: tuple) -> Any:
-    """An instance of a :func:`site` class (no ``__init__`` frame: this is the hot path)."""
-    n = _new(cls)
-    n.seq = next(_SEQ)
-    n.args = args
-    n.kwargs = kwargs or _NO_KWARGS
-    n.ans = ans
-    n.parents = parents
-    return n
+         arrays: tuple = ()) -> tuple:
+    """The constants of one recording function, ``(op, rule, backend, multi, listarg,
+    arrays)``, made once; :func:`ag_bridge._array.recorded` copies them into each node it makes."""
+    return (op, rule, backend, multi, listarg, arrays)
 
 
 class Leaf:

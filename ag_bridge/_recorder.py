@@ -15,9 +15,9 @@ from typing import Any
 
 from numpy import generic as _NUMPY_SCALAR
 
-from ._array import Array, mixed_error, refuse_foreign, wrap
-from ._node import new_node, site
-from ._registry import RULES, FastRule
+from ._array import Array, mixed_error, recorded, refuse_foreign, wrap
+from ._node import Node, site
+from ._registry import RULES, fast_rule
 from ._spec import Spec
 from ._state import STATE
 from .rules.elementwise import ANS_ONLY, NO_ANS
@@ -109,7 +109,7 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
     rule = RULES.get(op)
     fast = backend.fast_vjps.get(op)
     if fast is not None and rule is not None and rule.fns is not None:
-        rule = FastRule(rule, fast)  # the plugin's kernel in plain backward passes
+        rule = fast_rule(rule, fast)  # the plugin's kernel in plain backward passes
     multi = spec.multi
     nslots = len(spec.arrays)
     varargs = spec.sequence == "varargs"
@@ -126,7 +126,7 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
     kinds: dict = {}
     ans_only = op in ANS_ONLY
     keep = op not in NO_ANS  # whether the node keeps the output (its rule reads it)
-    node_cls = site(op, rule, backend, multi, listarg, names)
+    consts = site(op, rule, backend, multi, listarg, names)
 
     def inexact_of(dtype: Any) -> bool:  # one backend call per dtype object
         k = kinds.get(id(dtype))  # (the entry keeps the dtype alive: its id is not reused)
@@ -140,13 +140,13 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
     def finish(args: tuple, kwargs: dict, out: Any, parents: tuple) -> Any:
         if multi:
             out = rebuild(out, list(map(coerce, out)))
-            node = new_node(node_cls, args, kwargs, out, parents)
-            return _wrap_out(out, backend, node)
+            return _wrap_out(out, backend, Node(op, rule, args, kwargs, out, parents, backend, True,
+                                                      listarg, names))
         if lean is None or out.__class__ not in lean:
             out = coerce(out)
         if not inexact_of(out.dtype):
             return wrap(out, backend)
-        return wrap(out, backend, new_node(node_cls, args, kwargs, out if keep else None, parents))
+        return recorded(out, backend, consts, args, kwargs, out if keep else None, parents)
 
     def general(*args: Any, **kwargs: Any) -> Any:
         parents = []
@@ -214,12 +214,14 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
                 out = coerce(out)
             elif out.__class__ not in lean:  # a NumPy scalar, or a foreign result
                 out = coerce(out)
-            if not inexact_of(out.dtype):
+            dt = out.dtype
+            k = kinds.get(id(dt))  # inexact_of(dt), inline
+            if not (k[1] if k is not None else inexact_of(dt)):
                 return wrap(out, backend)
-            if ans_only and not rest and out.dtype == data.dtype:
+            if ans_only and not rest and dt == data.dtype:
                 data = out  # the rule reads only ans: do not keep the input alive (ANS_ONLY)
-            return wrap(out, backend, new_node(node_cls, (data,) + rest, kwargs, out if keep else None,
-                                               ((0, node, x._oidx),)))
+            return recorded(out, backend, consts, (data,) + rest, kwargs, out if keep else None,
+                            ((0, node, x._oidx),))
         return unary
 
     def binary(x1: Any, x2: Any = _NO, /, *rest: Any, **kwargs: Any) -> Any:

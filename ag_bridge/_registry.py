@@ -18,38 +18,38 @@ from types import MappingProxyType
 
 from ._spec import SPECS
 
-__all__ = ["Rule", "FastRule", "defvjp", "defvjp_joint", "RULES", "freeze"]
+__all__ = ["Rule", "fast_rule", "defvjp", "defvjp_joint", "RULES", "freeze"]
 
 _rules: dict[str, Rule] = {}
 _frozen = False
 
 
 class Rule:
-    """The VJP of one op: per-argument functions, or one joint function."""
+    """The VJP of one op: per-argument functions, or one joint function.
 
-    __slots__ = ("name", "fns", "joint")
-
-    def __init__(self, name: str, fns: tuple | None, joint: Callable | None) -> None:
-        self.name = name
-        self.fns = fns
-        self.joint = joint
-
-    def __repr__(self) -> str:
-        return f"<ag_bridge rule {self.name}>"
-
-
-class FastRule:
-    """A backend's own VJP of one op for plain backward passes (:attr:`Backend.fast_vjps`,
-    e.g. a fused library kernel): ``fns`` are the backend's functions, ``portable`` the
-    :class:`Rule` that ``create_graph`` backward passes and every other path use."""
+    A backend's own kernels (:attr:`Backend.fast_vjps`, e.g. a fused library kernel) make a
+    rule of this same class (:func:`fast_rule`) whose ``portable`` is the registered rule,
+    the one ``create_graph`` passes and every other path use; a registered rule's
+    ``portable`` is None. (One class: the sweep's reads of ``rule.fns`` stay monomorphic.)
+    """
 
     __slots__ = ("name", "fns", "joint", "portable")
 
-    def __init__(self, rule: Rule, fns: tuple) -> None:
-        self.name, self.fns, self.joint, self.portable = rule.name, tuple(fns), None, rule
+    def __init__(self, name: str, fns: tuple | None, joint: Callable | None,
+                 portable: Rule | None = None) -> None:
+        self.name = name
+        self.fns = fns
+        self.joint = joint
+        self.portable = portable
 
     def __repr__(self) -> str:
-        return f"<ag_bridge fast rule {self.name}>"
+        return f"<ag_bridge {'fast ' if self.portable is not None else ''}rule {self.name}>"
+
+
+def fast_rule(rule: Rule, fns: tuple) -> Rule:
+    """The rule of plain backward passes made of a backend's functions ``fns`` (one per
+    array argument), standing in for the registered ``rule``."""
+    return Rule(rule.name, tuple(fns), None, rule)
 
 
 def _register(name: str, rule: Rule) -> None:

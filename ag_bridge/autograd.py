@@ -209,6 +209,7 @@ class _FunctionRule:
     """Adapts ``Function.backward`` to the engine's joint-rule protocol."""
 
     __slots__ = ("fn", "single", "fns", "joint")
+    portable = None  # as a registered Rule's: no backend kernel stands in for it
 
     def __init__(self, fn: Function, single: bool) -> None:
         self.fn, self.single, self.fns = fn, single, None
