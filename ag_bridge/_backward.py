@@ -54,18 +54,13 @@ def _fit(xp: Any, c: Any, inp: Any, backend: Any) -> Any:
 
 
 def _collect(roots: list) -> list:
-    seen = set()
-    order = []
-    stack = list(roots)
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        order.append(n)
+    order = list(dict.fromkeys(roots))
+    seen = set(order)
+    for n in order:  # grows while it is walked: a list iterator reads the length each step
         for _, p, _ in n.parents:
             if p not in seen:
-                stack.append(p)
+                seen.add(p)
+                order.append(p)
     order.sort(key=_SEQ, reverse=True)
     return order
 
