@@ -115,7 +115,10 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
                 nargs = -1 if kwargs else len(args)  # the call below without packing where it can
                 for slot, parent, k in n.parents:
                     try:
-                        fn = fns[slot] if slot < len(fns) else None
+                        try:  # (cheaper than a length test when it does not raise)
+                            fn = fns[slot]
+                        except IndexError:
+                            fn = None
                         if fn is None:
                             _no_vjp(n, slot)
                         if nargs == 1:
@@ -128,7 +131,10 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
                             continue
                         if coerce is not None and c.__class__ not in lean:
                             c = coerce(c)
-                        inp = args[slot] if slot < len(args) else kwargs[n.arrays[slot]]
+                        try:
+                            inp = args[slot]
+                        except IndexError:  # an array passed by keyword
+                            inp = kwargs[n.arrays[slot]]
                         cdt, idt = c.dtype, inp.dtype
                         if (cdt is not idt and cdt != idt) or c.shape != inp.shape:
                             c = _fit(xp, c, inp, b)

@@ -251,7 +251,13 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
         out = raw(x1, x2, **kwargs) if kwargs else raw(x1, x2)
         if parents is None or not state()[0]:
             return wrap(coerce(out), backend)
-        return finish((x1, x2), kwargs, out, parents)
+        if lean is None or out.__class__ not in lean:  # finish(), inline: no frame of its own
+            out = coerce(out)
+        dt = out.dtype
+        k = kinds.get(id(dt))
+        if not (k[1] if k is not None else inexact_of(dt)):
+            return wrap(out, backend)
+        return recorded(out, backend, consts, (x1, x2), kwargs, out if keep else None, parents)
 
     return binary
 
