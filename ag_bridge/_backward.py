@@ -148,8 +148,9 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
                     else:
                         prev = grads.get(parent)
                         grads[parent] = c if prev is None else prev + c
-            if not retain_graph:  # free the saved values now they are consumed (Node.free)
+            if not retain_graph:  # free the saved values now they are consumed (Node.free),
                 n.args = n.kwargs = n.ans = None
+                args = ans = inp = None  # with this frame's references to them
     finally:
         if create_graph:
             STATE.set(old_state)

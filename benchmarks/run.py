@@ -124,29 +124,31 @@ def _rss_mib() -> float:
 def sweep_memory(n: int = 1000, size: int = 10_000) -> list:
     """Traced MiB during one backward sweep (NumPy backend), sampled every tenth node:
     it falls as the sweep goes, because each node's saved values are dropped once used."""
-    from ag_bridge import _backward
+    from ag_bridge._backward import _collect
+    from ag_bridge._registry import Rule
 
     xp = ag_bridge.namespace("numpy")
     x = ag_bridge.asarray(np.linspace(-1, 1, size))
     x.attach_grad()
-    samples, count, orig = [], [0], _backward._pull
+    samples, count = [], [0]
 
-    def pull(*a: object) -> None:  # before each node: every node before it is freed
-        count[0] += 1
-        if count[0] % (n // 10) == 0:
-            samples.append(tracemalloc.get_traced_memory()[0] / 2**20)
-        orig(*a)
+    def sampled(fn: object) -> object:  # before each node's rule: every node before it is freed
+        def rule(*a: object) -> object:
+            count[0] += 1
+            if count[0] % (n // 10) == 0:
+                samples.append(tracemalloc.get_traced_memory()[0] / 2**20)
+            return fn(*a)
+        return rule
 
     tracemalloc.start()
     with ag_bridge.autograd.record():
         y = xp.sum(be.chain(xp, x, n))
+    for node in _collect([y._node]):  # each recorded node calls its rule through sampled()
+        if getattr(node, "rule", None) is not None:
+            node.rule = Rule(node.rule.name, tuple(map(sampled, node.rule.fns)), None)
     start = tracemalloc.get_traced_memory()[0] / 2**20
     tracemalloc.reset_peak()
-    _backward._pull = pull
-    try:
-        y.backward()
-    finally:
-        _backward._pull = orig
+    y.backward()
     samples.append(tracemalloc.get_traced_memory()[0] / 2**20)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
