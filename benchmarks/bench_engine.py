@@ -23,8 +23,9 @@ Workloads (see docs/benchmarks.md):
 
 All systems run in this one process on one thread (BLAS and torch thread pools
 are pinned to 1 before NumPy is imported); timed repetitions are interleaved
-round-robin (the order rotates every round) so drift in the machine's speed
-hits every system alike. Reported numbers are medians; ratios compare medians
+round-robin (the order is shuffled every round, seeded) so drift in the machine's
+speed hits every system alike and no system always runs right after the same one.
+Reported numbers are medians; ratios compare medians
 from the same run (and, as "paired", the median of per-round ratios). Speed is
 reported, never asserted: the script always exits 0.
 """
@@ -43,6 +44,7 @@ import datetime  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import random  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -101,7 +103,9 @@ def interleaved(cases: dict[Any, Callable[[], Any]], rounds: int, inner: int,
     """Time each case ``rounds`` times, round-robin; return seconds per call.
 
     Each round runs every case once for ``inner`` back-to-back calls (one
-    sample = their mean). The order of cases rotates every round. The cyclic
+    sample = their mean). The order of cases is shuffled every round (a fixed seed):
+    a rotation would keep each case right after the same one, whose memory and
+    caches it then inherits (W1's NumPy case ran after jax.grad in all but one round in six). The cyclic
     garbage collector is off inside each timed block (unless ``keep_gc``) and
     run between blocks, outside the clock. ``clock`` is ``time.perf_counter_ns``
     (wall time) or ``time.process_time_ns`` (CPU time of this process: less
@@ -113,9 +117,9 @@ def interleaved(cases: dict[Any, Callable[[], Any]], rounds: int, inner: int,
         for _ in range(warmup):
             cases[name]()
     samples: dict[Any, list[float]] = {n: [] for n in names}
-    for r in range(rounds):
-        k = r % len(names)
-        for name in names[k:] + names[:k]:
+    order = random.Random(0)
+    for _ in range(rounds):
+        for name in order.sample(names, len(names)):
             fn = cases[name]
             gc.collect()
             if not keep_gc:

@@ -8,7 +8,7 @@ file with the machine description (run it on an idle machine)::
     python benchmarks/run.py --quick      # smoke run: prints the tables, writes nothing
 
 Every system runs in this one process on one thread; timed blocks are interleaved
-round-robin (the order rotates every round) and every figure is a median, every ratio a
+round-robin (the order is shuffled every round, seeded) and every figure is a median, every ratio a
 ratio of medians from the same run. Speed is reported, never asserted. Memory is
 measured in a fresh child process per system (peak RSS above the inputs), and with
 tracemalloc over one backward sweep (saved values freed as the sweep consumes them).
