@@ -145,7 +145,7 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
                         raise
                     if parent.multi:
                         _accumulate(grads, parent, k, c)
-                    else:
+                    else:  # _accumulate's single-output case, inline (the hot path)
                         prev = grads.get(parent)
                         grads[parent] = c if prev is None else prev + c
             if not retain_graph:  # free the saved values now they are consumed (Node.free),
@@ -223,8 +223,4 @@ def _pull_general(n: Any, g: Any, grads: dict, lift: Any) -> None:
         except Exception as exc:
             _note(exc, n, slot)
             raise
-        if parent.multi:
-            _accumulate(grads, parent, k, c)
-        else:
-            prev = grads.get(parent)
-            grads[parent] = c if prev is None else prev + c
+        _accumulate(grads, parent, k, c)
