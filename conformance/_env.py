@@ -1,6 +1,11 @@
 """The process settings a conformance run needs, set before JAX starts.
 
 * ``JAX_ENABLE_X64=1``: the checks run in float64 and complex128.
+* ``JAX_DEFAULT_MATMUL_PRECISION=highest``: on an NVIDIA GPU JAX multiplies float32
+  matrices in TF32 by default (a 10-bit mantissa), so matmul-based gradients in
+  float32 and complex64 (einsum, solve, inv, qr, svd, eig, ...) missed the single
+  precision checks' tolerance by 2-10x on an H200 (jax 0.11.2). With full float32
+  products the checks measure the rules, not TF32. No effect on CPU.
 * ``XLA_FLAGS`` gains :data:`FAST_COMPILE`. JAX compiles every eager operation for
   each new shape and dtype, and on CPU that compilation, not the arithmetic, is
   most of a case's time. The records' arrays have a few elements, so XLA's
@@ -9,7 +14,7 @@
   CPU seconds): 26.0 s as shipped, 10.4 s with these flags. They change how XLA
   generates its kernels, not what the kernels compute.
 
-Both are defaults: a value already in the environment wins (a flag already in
+All are defaults: a value already in the environment wins (a flag already in
 ``XLA_FLAGS`` is kept as the user set it). An XLA that does not know a flag
 aborts the process, so the flags are tried once in a subprocess first and left
 out if that fails. They must be set before JAX creates its CPU client (its
@@ -42,6 +47,7 @@ def _xla_accepts(flags: str) -> bool:
 def prepare() -> None:
     """Set the conformance run's defaults (see the module docstring) in ``os.environ``."""
     os.environ.setdefault("JAX_ENABLE_X64", "1")
+    os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
     flags = os.environ.get("XLA_FLAGS", "")
     add = [f for f in FAST_COMPILE if f.split("=")[0] not in flags]
     if not add or importlib.util.find_spec("jax") is None:

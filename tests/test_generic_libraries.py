@@ -75,6 +75,7 @@ def test_environment_and_command_line_select_a_library_by_module_name():
     import subprocess
     import sys
 
+    pytest.importorskip("marray")
     env = dict(os.environ, AG_BRIDGE_BACKEND="marray.numpy")
     out = subprocess.run([sys.executable, "-m", "ag_bridge", "backends"], env=env,
                          capture_output=True, text=True, check=True).stdout
