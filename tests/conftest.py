@@ -51,3 +51,19 @@ def backend(request):
 def xp(backend):
     """The recording namespace of the current backend."""
     return backend.namespace
+
+
+def torch_autograd_sees_asarray() -> bool:
+    """Whether ``torch.asarray(t)`` keeps ``t``'s autograd graph (PyTorch 2.13 does; 2.11 and
+    earlier return it with ``requires_grad=False``, pytorch#170819). Library code that
+    canonicalises its input with ``xp.asarray`` (SciPy, scikit-learn, array-api-extra) is then
+    invisible to torch.autograd, which cannot serve as the oracle: tests use finite differences."""
+    import warnings
+
+    import torch
+
+    t = torch.ones(1, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 2.13 warns that the default now follows the input
+        kept = torch.asarray(t).requires_grad
+    return kept and t.requires_grad
