@@ -313,6 +313,18 @@ def test_matrix_norm_2_ties_split_equally(xp, backend, ord, s):
                                atol=1e-12)
 
 
+@pytest.mark.parametrize("rel,tied", [(20 * np.finfo(float).eps, [0, 1, 2, 3]), (1e-5, [1])])
+def test_matrix_norm_2_tie_tolerance_covers_gpu_rounding_not_real_gaps(xp, backend, rel, tied):
+    # PyTorch's CUDA SVD split an exact 4-way tie by more than max(m, n) eps s_max (H200): a
+    # spread of 40 eps (rel 20 eps of s = 2) still counts as a tie, while a gap of 2e-5 is real
+    # and the gradient is that singular value's u v^T alone (to ~eps s / gap: 1e-11).
+    s = np.array([2.0, 2.0 * (1 + rel), 2.0, 2.0])
+    a = _H @ np.diag(s) @ _H2.T
+    expected = _H[:, tied] @ _H2[:, tied].T / len(tied)
+    np.testing.assert_allclose(grad(xp, lambda xp, x: xp.linalg.matrix_norm(x, ord=2), a), expected,
+                               atol=1e-9)
+
+
 @pytest.mark.parametrize("shape", [(2, 2), (2, 3), (4, 3)])
 @pytest.mark.parametrize("ord", [2, -2])
 def test_matrix_norm_2_at_zero_matches_max_rule(xp, backend, ord, shape):
