@@ -135,11 +135,11 @@ def _extreme_singular(xp, s, shape, hi: bool):
 
     Tied means equal up to the SVD's rounding: singular values carry an absolute error of
     order p(m, n) eps s_max, with p a modest function of the shape. LAPACK stays within
-    max(m, n) eps s_max (NumPy's matrix_rank tolerance), but the Jacobi SVD that PyTorch runs on
-    CUDA split the four tied singular values of a 4x4 matrix by more than that (seen on an H200),
-    so the tolerance is 32 times it: an exact tie (the identity, an orthogonal matrix, the zero
-    matrix) is found whatever the SVD, while a gap wider than ~1e-13 s_max in float64 (~1e-5 in
-    float32) is resolved.
+    max(m, n) eps s_max (NumPy's matrix_rank tolerance), but PyTorch's CUDA SVD (cuSOLVER)
+    split the four tied singular values of a 4x4 matrix by more than that (seen on an H200), so
+    the tolerance is 32 times it: an exact tie (the identity, an orthogonal matrix, the zero
+    matrix) is found whatever the SVD, while a wider gap is resolved (for a 4x4 matrix, one
+    above 3e-14 s_max in float64, 1.5e-5 s_max in float32).
     """
     top = xp.max(s, axis=-1, keepdims=True)
     ext = top if hi else xp.min(s, axis=-1, keepdims=True)
