@@ -57,6 +57,10 @@ def _synced(fn: Any, sync: Any) -> Any:
     return run
 
 
+def _grads(leaves: list) -> list:
+    return [ag_bridge.unwrap(a.grad) for a in leaves]
+
+
 def w1(device: str, n: int = be.W1_OPS) -> tuple[dict, Any]:
     """W1: (system -> record + backward of the n-op chain, their gradients after a call each)."""
     x0 = be.w1_input()
@@ -75,72 +79,23 @@ def w1(device: str, n: int = be.W1_OPS) -> tuple[dict, Any]:
         t.grad = None
         torch.sum(be.chain(torch, t, n)).backward()
 
-    return {OURS: ours, REF: ref}, lambda: ([ag_bridge.unwrap(x.grad)], [t.grad])
+    return {OURS: ours, REF: ref}, lambda: (_grads([x]), [t.grad])
 
 
 def w2(device: str) -> tuple[dict, Any]:
     """W2: (system -> one SGD step, their last gradients)."""
     X0, Y0, p0 = be.w2_data()
-    xp = ag_bridge.namespace("torch")
-    X, Y = (ag_bridge.asarray(torch.tensor(a, device=device), backend="torch") for a in (X0, Y0))
-    params = [ag_bridge.asarray(torch.tensor(p, device=device), backend="torch") for p in p0]
-    for p in params:
-        p.attach_grad()
-
-    def ours() -> None:
-        with ag.record():
-            loss = wl._loss(xp, params, X, Y, lambda a: a.detach())
-        loss.backward()
-        for p in params:
-            p -= be.W2_LR * p.grad
-
-    tX, tY = torch.tensor(X0, device=device), torch.tensor(Y0, device=device)
-    tp = [torch.tensor(p, device=device, requires_grad=True) for p in p0]
-
-    def ref() -> None:
-        for p in tp:
-            p.grad = None
-        W1, b1, W2, b2 = tp  # bench_engine.w2_torch's step, on the device
-        h = torch.tanh(tX @ W1 + b1)
-        logits = h @ W2 + b2
-        z = logits - torch.amax(logits.detach(), dim=1, keepdim=True)
-        lse = torch.log(torch.sum(torch.exp(z), dim=1, keepdim=True))
-        torch.mean(lse - torch.sum(z * tY, dim=1, keepdim=True)).backward()
-        with torch.no_grad():
-            for p in tp:
-                p -= be.W2_LR * p.grad
-
-    return {OURS: ours, REF: ref}, lambda: ([ag_bridge.unwrap(p.grad) for p in params], [p.grad for p in tp])
+    ours = wl._ag_step("torch", X0, Y0, p0, device)
+    ref, ref_grads = be.w2_torch(X0, Y0, p0, device)
+    return {OURS: ours, REF: ref}, lambda: (_grads(ours.leaves),
+                                            [torch.as_tensor(g, device=device) for g in ref_grads()])
 
 
 def w3(device: str) -> tuple[dict, Any]:
     """W3: (system -> forward and backward of the four layers, their gradients)."""
     mats = wl._w3_data()
-    xp = ag_bridge.namespace("torch")
-    h0, *ws = (ag_bridge.asarray(torch.tensor(m, device=device), backend="torch") for m in mats)
-    for w in ws:
-        w.attach_grad()
-
-    def ours() -> None:
-        with ag.record():
-            h = h0
-            for w in ws:
-                h = xp.tanh(h @ w)
-            y = xp.sum(h)
-        y.backward()
-
-    th0, *tws = (torch.tensor(m, device=device) for m in mats)
-    for w in tws:
-        w.requires_grad_(True)
-
-    def ref() -> None:
-        h = th0
-        for w in tws:
-            w.grad = None
-            h = torch.tanh(h @ w)
-        torch.sum(h).backward()
-
-    return {OURS: ours, REF: ref}, lambda: ([ag_bridge.unwrap(w.grad) for w in ws], [w.grad for w in tws])
+    ours, ref = wl._ag_w3("torch", mats, True, device), wl._torch_w3(mats, True, device)
+    return {OURS: ours, REF: ref}, lambda: (_grads(ours.leaves), [w.grad for w in ref.leaves])
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -311,9 +311,11 @@ def w2_hips(X: np.ndarray, Y: np.ndarray, p0: list[np.ndarray]) -> tuple[Callabl
     return step, lambda: [np.asarray(g) for g in state["g"]]
 
 
-def w2_torch(X0: np.ndarray, Y0: np.ndarray, p0: list[np.ndarray]) -> tuple[Callable, Callable]:
-    X, Y = torch.from_numpy(X0), torch.from_numpy(Y0)
-    params = [torch.tensor(p, requires_grad=True) for p in p0]
+def w2_torch(X0: np.ndarray, Y0: np.ndarray, p0: list[np.ndarray],
+             device: Any = None) -> tuple[Callable, Callable]:
+    """torch.autograd's step (on ``device``; None: the CPU); the getter returns the gradients."""
+    X, Y = (torch.from_numpy(a) if device is None else torch.tensor(a, device=device) for a in (X0, Y0))
+    params = [torch.tensor(p, device=device, requires_grad=True) for p in p0]
     W1, b1, W2, b2 = params
 
     def step() -> float:
@@ -330,7 +332,7 @@ def w2_torch(X0: np.ndarray, Y0: np.ndarray, p0: list[np.ndarray]) -> tuple[Call
                 p -= W2_LR * p.grad
         return loss
 
-    return step, lambda: [p.grad.numpy().copy() for p in params]
+    return step, lambda: [p.grad.cpu().numpy().copy() for p in params]
 
 
 def w2_numpy(X: np.ndarray, Y: np.ndarray, p0: list[np.ndarray]) -> tuple[Callable, Callable]:

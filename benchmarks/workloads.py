@@ -47,9 +47,9 @@ def versions() -> dict:
     return out
 
 
-def _raw(backend: str, a: np.ndarray) -> Any:
+def _raw(backend: str, a: np.ndarray, device: Any = None) -> Any:
     if backend == "torch":
-        return torch.tensor(a)
+        return torch.tensor(a, device=device)
     if backend == "jax":
         return jnp.asarray(a)
     return a.copy()
@@ -109,12 +109,13 @@ def _loss(m: Any, params: list, X: Any, Y: Any, stop: Any) -> Any:
     return m.mean(lse - m.sum(z * Y, axis=1, keepdims=True))
 
 
-def _ag_step(backend: str, X0: np.ndarray, Y0: np.ndarray, p0: list) -> Any:
+def _ag_step(backend: str, X0: np.ndarray, Y0: np.ndarray, p0: list, device: Any = None) -> Any:
+    """One SGD step of ag_bridge on ``backend`` (``step.leaves``: the parameters)."""
     if not _available(backend):
         return None
     xp = ag_bridge.namespace(backend)
-    X, Y = (ag_bridge.asarray(_raw(backend, a), backend=backend) for a in (X0, Y0))
-    params = [ag_bridge.asarray(_raw(backend, p), backend=backend) for p in p0]
+    X, Y = (ag_bridge.asarray(_raw(backend, a, device), backend=backend) for a in (X0, Y0))
+    params = [ag_bridge.asarray(_raw(backend, p, device), backend=backend) for p in p0]
     for p in params:
         p.attach_grad()
 
@@ -126,6 +127,7 @@ def _ag_step(backend: str, X0: np.ndarray, Y0: np.ndarray, p0: list) -> Any:
             p -= be.W2_LR * p.grad
         return loss
 
+    step.leaves = params
     return step
 
 
@@ -179,11 +181,12 @@ def _w3_data() -> list:
             for _ in range(W3_LAYERS + 1)]
 
 
-def _ag_w3(backend: str, mats: list, backward: bool) -> Any:
+def _ag_w3(backend: str, mats: list, backward: bool, device: Any = None) -> Any:
+    """W3 with ag_bridge on ``backend`` (``run.leaves``: the weights)."""
     if not _available(backend):
         return None
     xp = ag_bridge.namespace(backend)
-    h0, *ws = (ag_bridge.asarray(_raw(backend, m), backend=backend) for m in mats)
+    h0, *ws = (ag_bridge.asarray(_raw(backend, m, device), backend=backend) for m in mats)
     for w in ws:
         w.attach_grad()
 
@@ -197,6 +200,7 @@ def _ag_w3(backend: str, mats: list, backward: bool) -> Any:
             y.backward()
         return y
 
+    run.leaves = ws
     return run
 
 
@@ -216,10 +220,11 @@ def _hips_w3(mats: list, backward: bool) -> Any:
     return (lambda: g(ws)) if backward else (lambda: f(ws))
 
 
-def _torch_w3(mats: list, backward: bool) -> Any:
+def _torch_w3(mats: list, backward: bool, device: Any = None) -> Any:
+    """W3 with torch.autograd (``run.leaves``: the weights)."""
     if torch is None:
         return None
-    h0, *ws = (torch.tensor(m) for m in mats)
+    h0, *ws = (torch.tensor(m, device=device) for m in mats)
     for w in ws:
         w.requires_grad_(True)
 
@@ -233,6 +238,7 @@ def _torch_w3(mats: list, backward: bool) -> Any:
             y.backward()
         return y
 
+    run.leaves = ws
     return run
 
 
