@@ -1,8 +1,10 @@
 """The backward sweep: pull cotangents from heads to leaves, once.
 
-Creation order of nodes is a topological order, so the sweep collects the
-nodes reachable from the heads with an explicit stack (no recursion: a
-100,000-op chain is fine), sorts them newest first and visits each once.
+Creation order of nodes is a topological order, so the sweep visits the
+nodes reached from the heads newest first, each once, from a heap of the
+nodes reached so far (no recursion: a 100,000-op chain is fine; a chain's
+heap holds one node at a time): every consumer of a node was created after
+it, so its cotangent is complete when it comes off the heap.
 Broadcasting is undone here, for every rule; cotangents are cast back to
 their input's dtype and laid out like their input (``xp._like``, the
 backend's :meth:`~ag_bridge.Backend.like`: a chunked library's chunks).
@@ -12,7 +14,7 @@ exception leaves every ``.grad`` as it was.
 
 from __future__ import annotations
 
-from operator import attrgetter
+from heapq import heappop, heappush
 from typing import Any
 
 from ._node import GRAPH_FREED, Leaf
@@ -53,19 +55,11 @@ def _fit(xp: Any, c: Any, inp: Any, backend: Any) -> Any:
     return c
 
 
-def _collect(roots: list) -> list:
-    order = list(dict.fromkeys(roots))
-    seen = set(order)
-    for n in order:  # grows while it is walked: a list iterator reads the length each step
-        for _, p, _ in n.parents:
-            if p not in seen:
-                seen.add(p)
-                order.append(p)
-    order.sort(key=_SEQ, reverse=True)
-    return order
-
-
-_SEQ = attrgetter("seq")
+def _reach(heap: list, node: Any) -> None:
+    """Put ``node`` on the heap (the newest comes off first) without a cotangent: a node in
+    the graph that no cotangent reached (cut paths; a leaf with ``grad_req='write'`` gets
+    zeros). Pushed twice, it comes off twice in a row; the sweep skips the second."""
+    heappush(heap, (-node.seq, node))
 
 
 def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
@@ -80,9 +74,11 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
     to keys, the cotangent that reached each target.
     """
     grads: dict = {}
+    heap: list = []
     for node, k, g in seeds:
+        if node not in grads:
+            _reach(heap, node)
         _accumulate(grads, node, k, g)
-    order = _collect([s[0] for s in seeds])
     leaves: list = []
     found: dict = {}
     old_state = STATE.get()
@@ -91,12 +87,24 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
     hb = None  # the backend of the last node, whose sweep_hooks are unpacked below
     lift = lift if create_graph else None
     general = lift is not None  # every node takes _pull_general: lift records its rule
+    n = nxt = None  # nxt: one reached node kept off the heap (a chain never touches the heap)
     try:
-        for n in order:
+        while nxt is not None or heap:
+            last = n
+            if nxt is not None and (not heap or heap[0][0] > -nxt.seq):
+                n, nxt = nxt, None
+            else:
+                n = heappop(heap)[1]
+            if n is last:
+                continue
             g = grads.pop(n, None)
             if g is None:
-                if type(n) is Leaf and n.grad_req == "write":  # in the graph, but every path
-                    leaves.append((n, n.backend.zeros_like(n.grad._data)))  # was cut: zero
+                if type(n) is Leaf:
+                    if n.grad_req == "write":  # in the graph, but every path was cut: zero
+                        leaves.append((n, n.backend.zeros_like(n.grad._data)))
+                else:
+                    for _, p, _ in n.parents:
+                        _reach(heap, p)
                 continue
             if targets is not None and n in targets:
                 found[targets[n]] = g
@@ -105,13 +113,14 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
                 continue
             args, rule = n.args, n.rule
             if general or args is None or rule is None or n.multi or n.listarg or rule.joint is not None:
-                _pull_general(n, g, grads, lift)
+                _pull_general(n, g, grads, heap, lift)
             else:  # the common case, kept lean (no frame of its own): one function per argument
                 b = n.backend
                 if b is not hb:
                     hb = b
                     xp, coerce, like, lean = b.sweep_hooks
                 ans, kwargs, fns = n.ans, n.kwargs, rule.fns
+                check = not rule.exact or like is not None  # exact: c is laid out as inp
                 nargs = -1 if kwargs else len(args)  # the call below without packing where it can
                 for slot, parent, k in n.parents:
                     try:
@@ -128,26 +137,37 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
                         else:
                             c = fn(xp, g, ans, *args, **kwargs)
                         if c is None:
+                            _reach(heap, parent)
                             continue
                         if coerce is not None and c.__class__ not in lean:
                             c = coerce(c)
-                        try:
-                            inp = args[slot]
-                        except IndexError:  # an array passed by keyword
-                            inp = kwargs[n.arrays[slot]]
-                        cdt, idt = c.dtype, inp.dtype
-                        if (cdt is not idt and cdt != idt) or c.shape != inp.shape:
-                            c = _fit(xp, c, inp, b)
-                        if like is not None:
-                            c = like(c, inp)
+                        if check:
+                            try:
+                                inp = args[slot]
+                            except IndexError:  # an array passed by keyword
+                                inp = kwargs[n.arrays[slot]]
+                            cdt, idt = c.dtype, inp.dtype
+                            if (cdt is not idt and cdt != idt) or c.shape != inp.shape:
+                                c = _fit(xp, c, inp, b)
+                            if like is not None:
+                                c = like(c, inp)
                     except Exception as exc:
                         _note(exc, n, slot)
                         raise
                     if parent.multi:
+                        if parent not in grads:
+                            heappush(heap, (-parent.seq, parent))
                         _accumulate(grads, parent, k, c)
                     else:  # _accumulate's single-output case, inline (the hot path)
                         prev = grads.get(parent)
-                        grads[parent] = c if prev is None else prev + c
+                        if prev is None:
+                            grads[parent] = c
+                            if nxt is None:
+                                nxt = parent
+                            else:
+                                heappush(heap, (-parent.seq, parent))
+                        else:
+                            grads[parent] = prev + c
             if not retain_graph:  # free the saved values now they are consumed (Node.free),
                 n.args = n.kwargs = n.ans = None
                 args = ans = inp = None  # with this frame's references to them
@@ -180,7 +200,7 @@ def _note(exc: Exception, n: Any, slot: int) -> None:
         exc.add_note(f"raised by the VJP of {n.op}() (argument {slot}) on backend '{n.backend.name}'")
 
 
-def _pull_general(n: Any, g: Any, grads: dict, lift: Any) -> None:
+def _pull_general(n: Any, g: Any, grads: dict, heap: list, lift: Any) -> None:
     """Multi-output ops, sequence inputs, joint rules and ``create_graph`` (and the errors
     of a freed graph and of a missing rule)."""
     if n.args is None:
@@ -213,6 +233,7 @@ def _pull_general(n: Any, g: Any, grads: dict, lift: Any) -> None:
                     _no_vjp(n, slot)
                 c = fn(xp, g, ans, *args, **kwargs)
             if c is None:
+                _reach(heap, parent)
                 continue
             if not create:
                 c = b.coerce(c)
@@ -223,4 +244,6 @@ def _pull_general(n: Any, g: Any, grads: dict, lift: Any) -> None:
         except Exception as exc:
             _note(exc, n, slot)
             raise
+        if parent not in grads:
+            _reach(heap, parent)
         _accumulate(grads, parent, k, c)

@@ -17,10 +17,10 @@ from numpy import generic as _NUMPY_SCALAR
 
 from ._array import Array, mixed_error, recorded, refuse_foreign, wrap
 from ._node import Node, site
-from ._registry import RULES, fast_rule
+from ._registry import RULES, fast_rule, real_rule
 from ._spec import Spec
 from ._state import STATE
-from .rules.elementwise import ANS_ONLY, NO_ANS
+from .rules.elementwise import ANS_ONLY, NO_ANS, SAME_LAYOUT
 
 __all__ = ["recorder", "passthrough", "rebuild"]
 
@@ -127,15 +127,25 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
     ans_only = op in ANS_ONLY
     keep = op not in NO_ANS  # whether the node keeps the output (its rule reads it)
     consts = site(op, rule, backend, multi, listarg, names)
+    # Calls whose result is real and whose arrays are too (checked below) record the rule
+    # without conjugations (real_rule): cj() is the identity on real values. Of those, the
+    # calls of a SAME_LAYOUT function on one array of the result's dtype (and Python numbers)
+    # record it marked exact: their cotangents need no shape or dtype check.
+    real = site(op, real_rule(rule), backend, multi, listarg, names)
+    exact = site(op, real_rule(rule, True), backend, multi, listarg, names) \
+        if op in SAME_LAYOUT else real
 
-    def inexact_of(dtype: Any) -> bool:  # one backend call per dtype object
-        k = kinds.get(id(dtype))  # (the entry keeps the dtype alive: its id is not reused)
-        if k is not None:
-            return k[1]
-        v = inexact(dtype)
-        if len(kinds) < 64:
-            kinds[id(dtype)] = (dtype, v)
-        return v
+    def kind_of(dtype: Any) -> tuple:  # (dtype, inexact, real inexact): one backend call
+        k = kinds.get(id(dtype))  # per dtype object (the entry keeps the dtype alive:
+        if k is None:  # its id is not reused)
+            v = inexact(dtype)
+            k = (dtype, v, v and not backend.is_complex(dtype))
+            if len(kinds) < 64:
+                kinds[id(dtype)] = k
+        last[0] = k
+        return k
+
+    last = [(None, False, False)]  # the last dtype's entry: most calls repeat it
 
     def finish(args: tuple, kwargs: dict, out: Any, parents: tuple) -> Any:
         if multi:
@@ -144,7 +154,7 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
                                                       listarg, names))
         if lean is None or out.__class__ not in lean:
             out = coerce(out)
-        if not inexact_of(out.dtype):
+        if not kind_of(out.dtype)[1]:
             return wrap(out, backend)
         return recorded(out, backend, consts, args, kwargs, out if keep else None, parents)
 
@@ -215,13 +225,20 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
             elif out.__class__ not in lean:  # a NumPy scalar, or a foreign result
                 out = coerce(out)
             dt = out.dtype
-            k = kinds.get(id(dt))  # inexact_of(dt), inline
-            if not (k[1] if k is not None else inexact_of(dt)):
+            k = last[0]
+            if k[0] is not dt:
+                k = kind_of(dt)
+            if not k[1]:
                 return wrap(out, backend)
-            if ans_only and not rest and dt == data.dtype:
+            same = data.dtype  # (abs, real, norms: a real result of a complex input)
+            same = same is dt or same == dt
+            if ans_only and not rest and same:
                 data = out  # the rule reads only ans: do not keep the input alive (ANS_ONLY)
-            return recorded(out, backend, consts, (data,) + rest, kwargs, out if keep else None,
-                            ((0, node, x._oidx),))
+            if rest or kwargs:
+                return recorded(out, backend, real if same and k[2] else consts, (data, *rest),
+                                kwargs, out if keep else None, ((0, node, x._oidx),))
+            return recorded(out, backend, exact if same and k[2] else consts, (data,), kwargs,
+                            out if keep else None, ((0, node, x._oidx),))
         return unary
 
     def binary(x1: Any, x2: Any = _NO, /, *rest: Any, **kwargs: Any) -> Any:
@@ -254,10 +271,20 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
         if lean is None or out.__class__ not in lean:  # finish(), inline: no frame of its own
             out = coerce(out)
         dt = out.dtype
-        k = kinds.get(id(dt))
-        if not (k[1] if k is not None else inexact_of(dt)):
+        k = last[0]
+        if k[0] is not dt:
+            k = kind_of(dt)
+        if not k[1]:
             return wrap(out, backend)
-        return recorded(out, backend, consts, (x1, x2), kwargs, out if keep else None, parents)
+        if k[2]:  # a real result of two arguments: both are real (promotion keeps complex)
+            kind = real
+            if exact is not real and not kwargs:  # an array of the result's dtype and a number
+                a = x1 if x2.__class__ in _NUMBERS else x2 if x1.__class__ in _NUMBERS else None
+                if a is not None and (a.dtype is dt or a.dtype == dt):
+                    kind = exact
+        else:
+            kind = consts
+        return recorded(out, backend, kind, (x1, x2), kwargs, out if keep else None, parents)
 
     return binary
 

@@ -14,11 +14,12 @@ read-only afterwards.
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import MappingProxyType
+from types import FunctionType, MappingProxyType
+from typing import Any
 
 from ._spec import SPECS
 
-__all__ = ["Rule", "fast_rule", "defvjp", "defvjp_joint", "RULES", "freeze"]
+__all__ = ["Rule", "fast_rule", "real_rule", "defvjp", "defvjp_joint", "RULES", "freeze"]
 
 _rules: dict[str, Rule] = {}
 _frozen = False
@@ -33,14 +34,26 @@ class Rule:
     ``portable`` is None. (One class: the sweep's reads of ``rule.fns`` stay monomorphic.)
     """
 
-    __slots__ = ("name", "fns", "joint", "portable")
+    __slots__ = ("name", "fns", "joint", "portable", "exact", "_real")
 
     def __init__(self, name: str, fns: tuple | None, joint: Callable | None,
-                 portable: Rule | None = None) -> None:
+                 portable: Rule | None = None, exact: bool = False) -> None:
+        self._real: dict = {}  # exact -> this rule's real_rule, made once
         self.name = name
         self.fns = fns
         self.joint = joint
         self.portable = portable
+        #: the recorder vouches that each cotangent has its input's shape and dtype
+        #: (:func:`real_rule` with ``exact``): the sweep does not check them
+        self.exact = exact
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # fns replaced (a test's wrong rule, monkeypatched): the real variants follow
+        object.__setattr__(self, name, value)
+        if name == "fns":
+            for real in self._real.values():
+                if real is not self:
+                    real.fns = _real_fns(value)
 
     def __repr__(self) -> str:
         return f"<ag_bridge {'fast ' if self.portable is not None else ''}rule {self.name}>"
@@ -50,6 +63,47 @@ def fast_rule(rule: Rule, fns: tuple) -> Rule:
     """The rule of plain backward passes made of a backend's functions ``fns`` (one per
     array argument), standing in for the registered ``rule``."""
     return Rule(rule.name, tuple(fns), None, rule)
+
+
+def _same(xp: Any, a: Any) -> Any:
+    return a
+
+
+#: a rule module's globals with ``cj`` bound to :func:`_same`, one copy per module
+_REAL_GLOBALS: dict[int, dict] = {}
+
+
+def _without_cj(fn: Callable) -> Callable:
+    if "cj" not in fn.__code__.co_names:
+        return fn
+    glb = fn.__globals__
+    real = _REAL_GLOBALS.get(id(glb))
+    if real is None:
+        real = _REAL_GLOBALS[id(glb)] = dict(glb, cj=_same)
+    clone = FunctionType(fn.__code__, real, fn.__name__, fn.__defaults__, fn.__closure__)
+    clone.__qualname__, clone.__kwdefaults__ = fn.__qualname__, fn.__kwdefaults__
+    return clone
+
+
+def real_rule(rule: Rule | None, exact: bool = False) -> Rule | None:
+    """``rule`` for calls whose arguments and result are all real: the same functions with
+    ``cj`` (the conjugation of a derivative factor) bound to the identity, which it is on
+    real values, and which cost as much as the product it feeds. The recorder picks it for
+    such calls; ``portable`` (create_graph passes) is the registered rule. ``exact``: marked
+    :attr:`Rule.exact`, for calls whose cotangents have their inputs' shapes and dtypes.
+    ``rule`` itself when it would be the same."""
+    if rule is None or rule.fns is None:
+        return rule
+    real = rule._real.get(exact)
+    if real is None:
+        fns = _real_fns(rule.fns)
+        real = rule._real[exact] = rule if fns == rule.fns and not exact else \
+            Rule(rule.name, fns, None, rule.portable or rule, exact)
+    return real
+
+
+def _real_fns(fns: tuple) -> tuple:
+    return tuple(None if f is None else _without_cj(f) for f in fns)
 
 
 def _register(name: str, rule: Rule) -> None:
