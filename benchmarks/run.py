@@ -53,6 +53,12 @@ def timed(cases: dict, rounds: int, scale: float, inner: int = 1) -> dict:
     return {k: float(np.median(v)) * scale for k, v in samples.items()}
 
 
+#: W1's fewest rounds (its table row; not --quick, not the plot): a call takes a few ms, and
+#: with 9 rounds its ratio moved from 0.42 to 0.82 between two runs minutes apart on the
+#: shared 2-core machine (with 41: 0.52 and 0.57)
+W1_ROUNDS = 41
+
+
 def w1(rounds: int, n: int = be.W1_OPS) -> dict:
     """µs per op of an ``n``-op chain, record + backward, per system."""
     return timed(wl.w1_cases(n), rounds, 1e6 / n)
@@ -124,7 +130,6 @@ def _rss_mib() -> float:
 def sweep_memory(n: int = 1000, size: int = 10_000) -> list:
     """Traced MiB during one backward sweep (NumPy backend), sampled every tenth node:
     it falls as the sweep goes, because each node's saved values are dropped once used."""
-    from ag_bridge._backward import _collect
     from ag_bridge._registry import Rule
 
     xp = ag_bridge.namespace("numpy")
@@ -143,7 +148,13 @@ def sweep_memory(n: int = 1000, size: int = 10_000) -> list:
     tracemalloc.start()
     with ag_bridge.autograd.record():
         y = xp.sum(be.chain(xp, x, n))
-    for node in _collect([y._node]):  # each recorded node calls its rule through sampled()
+    nodes, stack = set(), [y._node]
+    while stack:  # the graph's nodes
+        node = stack.pop()
+        if node not in nodes:
+            nodes.add(node)
+            stack.extend(p for _, p, _ in node.parents)
+    for node in nodes:  # each recorded node calls its rule through sampled()
         if getattr(node, "rule", None) is not None:
             node.rule = Rule(node.rule.name, tuple(map(sampled, node.rule.fns)), None)
     start = tracemalloc.get_traced_memory()[0] / 2**20
@@ -180,7 +191,10 @@ def tables(res: dict) -> str:
     out = [f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores), load average "
            f"{_f(m['load'])} at the start and {_f(res['load_end'])} at the end; "
            + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ". "
-           f"`{res['command']}`, {res['rounds']} interleaved rounds, {res['clock']} clock; "
+           f"`{res['command']}`, {res['rounds']} interleaved rounds"
+           + (f" ({res['w1_rounds']} for W1)" if res.get("w1_rounds", res["rounds"]) != res["rounds"]
+              else "")
+           + f", {res['clock']} clock; "
            "ratio = ag_bridge / the backend's reference (torch.autograd for NumPy and "
            "PyTorch, jax.grad for JAX), of medians.", ""]
     hdr = "| workload | " + " | ".join(wl.SYSTEMS) + " |"
@@ -287,7 +301,9 @@ def main() -> None:
     res["machine"]["versions"].update(wl.versions())
     for name, fn in (("w1", w1), ("w2", w2)):
         if name in only:
-            res[name] = fn(rounds)
+            n = max(rounds, W1_ROUNDS) if name == "w1" and not a.quick else rounds
+            res[name] = fn(n)
+            res[f"{name}_rounds"] = n
             print(name, json.dumps(res[name], indent=1), flush=True)
     if "w3" in only:
         res["w3"] = w3(max(3, rounds // 3), memory=not a.quick)
