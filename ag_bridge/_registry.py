@@ -50,8 +50,8 @@ class Rule:
     def __setattr__(self, name: str, value: Any) -> None:
         # fns replaced (a test's wrong rule, monkeypatched): the real variants follow
         object.__setattr__(self, name, value)
-        if name == "fns":
-            for real in self._real.values():
+        if name == "fns":  # (_real is unset while copy or pickle restores the slots)
+            for real in getattr(self, "_real", {}).values():
                 if real is not self:
                     real.fns = _real_fns(value)
 

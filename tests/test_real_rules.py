@@ -6,6 +6,8 @@ backend, and that complex calls and create_graph passes keep the registered rule
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -50,6 +52,7 @@ def test_real_rule_drops_cj_and_keeps_the_registered_rule_as_portable():
     assert real_rule(RULES["add"]) is RULES["add"], "no cj: the rule itself"
     assert real_rule(RULES["add"], True).exact
     assert real_rule(None) is None
+    assert copy.copy(sin).fns == sin.fns, "a rule still copies (its slots restored one by one)"
 
 
 @pytest.mark.parametrize("shape", [(), (4,)])
