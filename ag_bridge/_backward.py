@@ -56,9 +56,10 @@ def _fit(xp: Any, c: Any, inp: Any, backend: Any) -> Any:
 
 
 def _reach(heap: list, node: Any) -> None:
-    """Put ``node`` on the heap (the newest comes off first) without a cotangent: a node in
-    the graph that no cotangent reached (cut paths; a leaf with ``grad_req='write'`` gets
-    zeros). Pushed twice, it comes off twice in a row; the sweep skips the second."""
+    """Put ``node`` on the heap (the newest comes off first), with or without a cotangent in
+    ``grads`` (one reached through a cut path: a leaf with ``grad_req='write'`` then gets
+    zeros). Pushed twice, it comes off twice in a row; the sweep skips the second. (The
+    sweep's hot path pushes inline.)"""
     heappush(heap, (-node.seq, node))
 
 
@@ -156,7 +157,7 @@ def run_backward(seeds: list, retain_graph: bool, create_graph: bool,
                         raise
                     if parent.multi:
                         if parent not in grads:
-                            heappush(heap, (-parent.seq, parent))
+                            _reach(heap, parent)
                         _accumulate(grads, parent, k, c)
                     else:  # _accumulate's single-output case, inline (the hot path)
                         prev = grads.get(parent)
