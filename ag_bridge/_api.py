@@ -54,13 +54,19 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, backend: Any 
             raw = b.xp.asarray(obj, copy=True)
         return wrap(b.coerce(raw), b)
     b = resolve(backend)
+    if dtype is None and b.is_array(obj) and b.creation_device(device) is None:
+        # already this library's array, with nowhere to move it
+        return wrap(b.coerce(b.xp.asarray(obj, copy=True) if copy else obj), b)
     if not isinstance(obj, _PYTHON) and not _is_array(obj) and not _scalar_like(obj):
         raise TypeError(
             f"ag_bridge.asarray(): cannot convert an object of type {type(obj).__module__}."
             f"{type(obj).__name__}; pass Python numbers or (nested) lists, an ag_bridge.Array, "
             "or an array of any array-API library"
         )
-    return wrap(b.coerce(b.asarray(obj, dtype=dtype, device=b.creation_device(device))), b)
+    raw = b.asarray(obj, dtype=dtype, device=b.creation_device(device))
+    if copy and _is_array(obj):  # the conversion may share obj's memory (torch from NumPy)
+        raw = b.xp.asarray(raw, copy=True)
+    return wrap(b.coerce(raw), b)
 
 
 def _scalar_like(obj: Any) -> bool:

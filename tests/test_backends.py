@@ -221,6 +221,38 @@ def test_arrays_stay_on_their_backend(name):
         assert x.__array_namespace__() is b.namespace
 
 
+@pytest.mark.parametrize("name", BACKENDS)
+def test_asarray_wraps_the_named_backends_own_array_as_it_is(name, monkeypatch):
+    b = ag_bridge.load_backend(name)
+    raw = ag_bridge.unwrap(ag_bridge.asarray(np.array([1.0, 2.0]), backend=name))
+    calls: list = []
+    real = b.asarray
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(b, "asarray", spy)
+    a = ag_bridge.asarray(raw, backend=name)  # nothing to convert, nowhere to move it
+    assert ag_bridge.unwrap(a) is raw and a._backend is b and calls == []
+    # a dtype, a copy or a device does go through the library
+    assert ag_bridge.asarray(raw, backend=name, dtype=b.namespace.float32).dtype == b.namespace.float32
+    c = ag_bridge.asarray(raw, backend=name, copy=True)
+    assert ag_bridge.unwrap(c) is not raw
+    np.testing.assert_array_equal(c.asnumpy(), [1.0, 2.0])
+    if b.mutable:  # copy=True owns its memory, also across libraries (torch shares NumPy's)
+        src = np.array([1.0, 2.0])
+        own = ag_bridge.asarray(src, backend=name, copy=True)
+        src[0] = 7.0
+        np.testing.assert_array_equal(own.asnumpy(), [1.0, 2.0])
+    dev = b.device(raw)
+    with ag_bridge.use_backend(name, device=dev):
+        n = len(calls)
+        d = ag_bridge.asarray(raw, backend=name)
+        assert len(calls) == n + 1 and calls[-1].get("device") is not None
+    assert str(b.device(ag_bridge.unwrap(d))) == str(b.device(raw))
+
+
 # ---------------------------------------------------- the same gradients
 def _idx(xp, seq):
     return xp.asarray(seq)

@@ -72,6 +72,44 @@ def test_zeros_like_keeps_dtype_and_placement_when_it_recurs():
             assert not np.asarray(z).any()
 
 
+def test_gradient_buffers_share_one_zero_array_and_stay_independent():
+    plugin, _ = _plugin()
+    raw = jax.device_put(jnp.ones((4, 3), jnp.float32), jax.devices()[0])
+    a, c = ag_bridge.asarray(raw), ag_bridge.asarray(raw + 1)
+    a.attach_grad()
+    c.attach_grad()
+    # one shape, dtype and placement: one zeros array behind both buffers (nothing dispatched)
+    assert ag_bridge.unwrap(a.grad) is ag_bridge.unwrap(c.grad)
+    z = ag_bridge.unwrap(a.grad)
+    assert z.shape == (4, 3) and z.dtype == jnp.float32 and z.committed and not np.asarray(z).any()
+    with autograd.record():
+        y = (a * a).sum()
+    y.backward()  # a's buffer is rebound to its gradient; c's (and the shared zeros) stay zero
+    np.testing.assert_array_equal(np.asarray(ag_bridge.unwrap(a.grad)), 2 * np.asarray(raw))
+    assert not np.asarray(ag_bridge.unwrap(c.grad)).any() and not np.asarray(z).any()
+    a.grad[:] = 5.0  # writing one buffer leaves the other alone
+    assert not np.asarray(ag_bridge.unwrap(c.grad)).any()
+    # another dtype or shape: its own zeros; tracers and weakly typed arrays share nothing
+    assert plugin._shared_zeros(raw.astype(jnp.float16)).dtype == jnp.float16
+    assert plugin._shared_zeros(jnp.ones((4, 4))) is not z
+    traced = jax.jit(lambda t: plugin._shared_zeros(t) + t)(raw)
+    np.testing.assert_array_equal(np.asarray(traced), np.asarray(raw))
+    assert not any(isinstance(v, jax.core.Tracer) for v in plugin._shared.values())
+    weak = jnp.asarray(2.0)
+    assert weak.weak_type and plugin._shared_zeros(weak) is not plugin._shared_zeros(weak)
+
+
+def test_shared_zeros_hold_a_bounded_number_of_bytes(monkeypatch):
+    plugin, _ = _plugin()
+    monkeypatch.setattr(plugin, "_SHARED_BYTES", 4096)
+    monkeypatch.setattr(plugin, "_shared", {})
+    big = jnp.ones(2048, jnp.float32)  # 8 KiB: larger than the budget, never kept
+    assert plugin._shared_zeros(big) is not plugin._shared_zeros(big)
+    for n in range(1, 40):
+        plugin._shared_zeros(jnp.ones(n * 8, jnp.float32))
+        assert sum(a.nbytes for a in plugin._shared.values()) <= 4096
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
 @pytest.mark.parametrize("op", ["tanh", "special.expit"])
 def test_compiled_vjps_match_jax_vjp(op, dtype):

@@ -86,6 +86,32 @@ def _numpy_zeros(raw: Any) -> Any:
 
 
 _zeros_like = adaptive(jnp.zeros_like, first=_numpy_zeros)
+
+#: zeros shared by every gradient buffer of one shape, dtype and placement: JAX arrays are
+#: immutable, so one array serves them all, and ``attach_grad()`` in an eager loop (a fresh
+#: leaf every step, as in a functional training step) dispatches nothing
+_shared: dict = {}
+#: bytes the shared zeros may hold in all (then they start over); larger buffers are not shared
+_SHARED_BYTES = 1 << 24
+
+
+def _shared_zeros(raw: Any) -> Any:
+    """Zeros like ``raw`` (:meth:`Backend.zeros_like`): one shared array per shape, dtype and
+    placement for concrete, strongly typed, single-device arrays; a new one otherwise."""
+    if isinstance(raw, _Tracer) or not isinstance(raw, jax.Array) or raw.weak_type:
+        return _zeros_like(raw)
+    place = raw.sharding
+    if not isinstance(place, jax.sharding.SingleDeviceSharding):
+        return _zeros_like(raw)
+    key = (raw.shape, raw.dtype, place, raw.committed)
+    z = _shared.get(key)
+    if z is None:
+        z = _zeros_like(raw)
+        if z.nbytes <= _SHARED_BYTES:
+            if sum(a.nbytes for a in _shared.values()) + z.nbytes > _SHARED_BYTES:
+                _shared.clear()
+            _shared[key] = z
+    return z
 _WIDE = (np.dtype("float64"), np.dtype("complex128"))
 
 
@@ -218,9 +244,11 @@ class Backend(_Backend):
         zeros copied over (:func:`_numpy_zeros`: the conformance suite's one-off
         shapes); then one jitted ``zeros_like`` serves it (a training loop's buffers,
         every step; :mod:`ag_bridge_jax._adaptive`). Tracers and weakly typed arrays
-        use ``jnp.zeros_like``.
+        use ``jnp.zeros_like``. Concrete single-device results are shared by every call
+        with the same shape, dtype and placement (:func:`_shared_zeros`; immutable, so no
+        one can tell).
         """
-        return _zeros_like(raw)
+        return _shared_zeros(raw)
 
     def to_numpy(self, raw: Any) -> np.ndarray:
         return np.array(raw, copy=True)
