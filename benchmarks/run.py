@@ -53,10 +53,10 @@ def timed(cases: dict, rounds: int, scale: float, inner: int = 1) -> dict:
     return {k: float(np.median(v)) * scale for k, v in samples.items()}
 
 
-#: W1's fewest rounds (its table row; not --quick, not the plot): a call takes a few ms, and
-#: with 9 rounds its ratio moved from 0.42 to 0.82 between two runs minutes apart on the
-#: shared 2-core machine (with 41: 0.52 and 0.57)
-W1_ROUNDS = 41
+#: W1's and W2's fewest rounds (their table rows; not --quick, not the plot): a call takes a
+#: few ms, and with 9 rounds W1's ratio moved from 0.42 to 0.82 between two runs minutes apart
+#: on the shared 2-core machine (with 41: 0.52 and 0.57)
+MIN_ROUNDS = 41
 
 
 def w1(rounds: int, n: int = be.W1_OPS) -> dict:
@@ -188,12 +188,13 @@ def _row(label: str, d: dict, digits: int = 2) -> str:
 def tables(res: dict) -> str:
     """The Markdown that ``--write`` puts between the markers of docs/benchmarks.md."""
     m = res["machine"]
+    more = [w for w in ("w1", "w2") if res.get(f"{w}_rounds", res["rounds"]) != res["rounds"]]
     out = [f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores), load average "
            f"{_f(m['load'])} at the start and {_f(res['load_end'])} at the end; "
            + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ". "
            f"`{res['command']}`, {res['rounds']} interleaved rounds"
-           + (f" ({res['w1_rounds']} for W1)" if res.get("w1_rounds", res["rounds"]) != res["rounds"]
-              else "")
+           + (f" ({res[more[0] + '_rounds']} for {' and '.join(w.upper() for w in more)})"
+              if more else "")
            + f", {res['clock']} clock; "
            "ratio = ag_bridge / the backend's reference (torch.autograd for NumPy and "
            "PyTorch, jax.grad for JAX), of medians.", ""]
@@ -222,7 +223,8 @@ def tables(res: dict) -> str:
     out.append(f"| W1 per op | {_ratio(w1r.get(wl.AG['numpy']), w1r.get(wl.TORCH))} (≤ 0.6) | "
                f"{_ratio(w1r.get(wl.AG['torch']), w1r.get(wl.TORCH))} (≤ 1.3) | "
                f"{_ratio(w1r.get(wl.AG['jax']), w1r.get(wl.JAX))} |")
-    out.append(f"| W2 step | {_ratio(w2r.get(wl.AG['numpy']), w2r.get(wl.TORCH))} (≤ 0.85) | "
+    out.append(f"| W2 step | {_ratio(w2r.get(wl.AG['numpy']), w2r.get(wl.TORCH))} (≤ 0.85; "
+               f"NumPy by hand {_ratio(w2r.get(wl.BY_HAND), w2r.get(wl.TORCH))}) | "
                f"{_ratio(w2r.get(wl.AG['torch']), w2r.get(wl.TORCH))} (≤ 1.1) | "
                f"eager {_ratio(w2r.get(wl.AG['jax']), w2r.get(wl.JAX))} (≤ 0.4); jit "
                f"{_ratio(w2r.get(wl.AG_JIT), w2r.get(wl.JAX_JIT))} (≤ 1.0) |")
@@ -301,7 +303,7 @@ def main() -> None:
     res["machine"]["versions"].update(wl.versions())
     for name, fn in (("w1", w1), ("w2", w2)):
         if name in only:
-            n = max(rounds, W1_ROUNDS) if name == "w1" and not a.quick else rounds
+            n = rounds if a.quick else max(rounds, MIN_ROUNDS)
             res[name] = fn(n)
             res[f"{name}_rounds"] = n
             print(name, json.dumps(res[name], indent=1), flush=True)

@@ -21,7 +21,10 @@ from ag_bridge import autograd as ag
 AG = {b: f"ag_bridge ({b})" for b in ("numpy", "torch", "jax")}
 HIPS, TORCH, JAX = "HIPS autograd", "torch.autograd", "jax.grad"
 AG_JIT, JAX_JIT = "jit(ag_bridge grad) (jax)", "jit(jax.grad)"
-SYSTEMS = [AG["numpy"], AG["torch"], AG["jax"], HIPS, TORCH, JAX, AG_JIT, JAX_JIT]
+#: W2 only: the same step with its gradients written out by hand in NumPy (no autodiff), the
+#: floor of any NumPy autodiff (its matmuls are NumPy's BLAS, torch's are its own)
+BY_HAND = "NumPy by hand"
+SYSTEMS = [AG["numpy"], AG["torch"], AG["jax"], HIPS, TORCH, JAX, AG_JIT, JAX_JIT, BY_HAND]
 
 try:
     import torch
@@ -162,12 +165,14 @@ def _jax_steps(X0: np.ndarray, Y0: np.ndarray, p0: list) -> dict:
 
 
 def w2_cases() -> dict:
-    """W2: system -> one SGD step (JAX: eager and jit, gradients then the update)."""
+    """W2: system -> one SGD step (JAX: eager and jit, gradients then the update; and NumPy
+    with its gradients written by hand)."""
     X, Y, p0 = be.w2_data()
     out = {AG[b]: _ag_step(b, X, Y, p0) for b in ("numpy", "torch")}
     out[HIPS] = be.w2_hips(X, Y, p0)[0] if be.hips is not None else None
     out[TORCH] = be.w2_torch(X, Y, p0)[0] if torch is not None else None
     out.update(_jax_steps(X, Y, p0))
+    out[BY_HAND] = be.w2_numpy(X, Y, p0)[0]
     return out
 
 
