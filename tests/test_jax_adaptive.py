@@ -97,6 +97,11 @@ def test_gradient_buffers_share_one_zero_array_and_stay_independent():
     assert not any(isinstance(v, jax.core.Tracer) for v in plugin._shared.values())
     weak = jnp.asarray(2.0)
     assert weak.weak_type and plugin._shared_zeros(weak) is not plugin._shared_zeros(weak)
+    z.delete()  # a buffer deleted (or donated) by the user: later buffers get new zeros
+    fresh = ag_bridge.asarray(raw)
+    fresh.attach_grad()
+    assert not ag_bridge.unwrap(fresh.grad).is_deleted()
+    assert not np.asarray(ag_bridge.unwrap(fresh.grad)).any()
 
 
 def test_shared_zeros_hold_a_bounded_number_of_bytes(monkeypatch):
