@@ -1,0 +1,66 @@
+"""benchmarks/run.py (the table of docs/benchmarks.md) stays runnable and its W2 systems do the
+same work: the timing is never checked, only the tables and that every system's SGD steps give
+the same losses (so the same gradients)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+HERE = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(HERE))
+
+
+def test_w2_systems_take_the_same_steps():
+    import bench_engine as be
+    import workloads as wl
+
+    cases = wl.w2_cases()
+    # the systems whose step returns its loss (the JAX steppers return the new parameters)
+    names = [wl.AG["numpy"], wl.AG["torch"], wl.TORCH, wl.BY_HAND] + ([wl.HIPS] if be.hips else [])
+    def loss(v):
+        return float(v.detach() if hasattr(v, "detach") else v)  # (torch's carries a graph)
+
+    losses = {n: [loss(cases[n]()) for _ in range(4)] for n in names}
+    ref = losses[wl.BY_HAND]
+    assert ref[3] < ref[0]  # SGD steps lower the loss: gradients, not just the forward, agree
+    for n, got in losses.items():
+        np.testing.assert_allclose(got, ref, rtol=2e-5, err_msg=n)
+
+
+def _result(**rounds: int) -> dict:
+    import workloads as wl
+
+    machine = {"date": "2026-12-01T00:00:00", "cpu": "test cpu", "cores": 2, "load": 0.5,
+               "versions": {"numpy": np.__version__}}
+    w2 = {wl.AG["numpy"]: 0.9, wl.AG["torch"]: 1.05, wl.TORCH: 1.0, wl.BY_HAND: 0.8,
+          wl.AG["jax"]: 3.0, wl.JAX: 10.0, wl.AG_JIT: 2.0, wl.JAX_JIT: 2.5}
+    return {"machine": machine, "rounds": 9, "clock": "cpu", "command": "python benchmarks/run.py",
+            "load_end": 0.6, "w1": {wl.AG["numpy"]: 4.0, wl.TORCH: 8.0}, "w2": w2,
+            **{f"{w}_rounds": n for w, n in rounds.items()}}
+
+
+def test_tables_give_each_ratio_of_medians_and_the_hand_written_floor():
+    import run
+
+    text = run.tables(_result(w1=41, w2=41))
+    assert "9 interleaved rounds (41 for W1 and W2)" in text
+    assert "| W1 per op | 0.50 (≤ 0.6) |" in text
+    assert "| W2 step | 0.90 (≤ 0.85; NumPy by hand 0.80) | 1.05 (≤ 1.1) | " \
+           "eager 0.30 (≤ 0.4); jit 0.80 (≤ 1.0) |" in text
+    header = next(line for line in text.splitlines() if line.startswith("| workload | ag_bridge"))
+    assert header.rstrip(" |").endswith("NumPy by hand")
+    assert "(41 for W2)" in run.tables(_result(w2=41))
+    assert "interleaved rounds," in run.tables(_result(w1=9, w2=9))  # no rounds note
+
+
+def test_run_py_quick_prints_the_w2_table():
+    out = subprocess.run([sys.executable, str(HERE / "run.py"), "--quick", "--rounds", "1",
+                          "--only", "w2"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "| W2 ms per step |" in out.stdout and "NumPy by hand" in out.stdout
