@@ -38,7 +38,19 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, backend: Any 
     An array of a library without a plugin gets the generic backend of its
     namespace. An :class:`Array` passes through (recorded, so gradients flow)
     unless ``backend`` names another library: then the values are copied across
-    as a constant. Anything else is a ``TypeError`` naming its type.
+    as a constant. Anything else is a ``TypeError`` naming its type. A raw array
+    of the library ``backend`` names is wrapped as it is unless ``dtype``,
+    ``device`` (or a device selected with :func:`use_backend`) or ``copy=True``
+    asks for a conversion; ``copy=True`` always gives memory of its own.
+
+    >>> import numpy as np, ag_bridge
+    >>> raw = np.array([1.0, 2.0])
+    >>> ag_bridge.unwrap(ag_bridge.asarray(raw, backend="numpy")) is raw
+    True
+    >>> own = ag_bridge.asarray(raw, backend="numpy", copy=True)
+    >>> raw[0] = 5.0
+    >>> own.asnumpy()
+    array([1., 2.])
     """
     if isinstance(obj, Array):
         if backend is None or resolve(backend) is obj._backend:
