@@ -114,6 +114,8 @@ def _shared_zeros(raw: Any) -> Any:
                 _shared.clear()
             _shared[key] = z
     return z
+
+
 _WIDE = (np.dtype("float64"), np.dtype("complex128"))
 
 
