@@ -41,7 +41,9 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, backend: Any 
     as a constant. Anything else is a ``TypeError`` naming its type. A raw array
     of the library ``backend`` names is wrapped as it is unless ``dtype``,
     ``device`` (or a device selected with :func:`use_backend`) or ``copy=True``
-    asks for a conversion; ``copy=True`` always gives memory of its own.
+    asks for a conversion; ``copy=True`` always gives memory of its own, and
+    ``copy=False`` raises a ``ValueError`` where a copy would be needed, as the
+    standard's ``asarray`` does (JAX never refuses: its arrays are immutable).
 
     >>> import numpy as np, ag_bridge
     >>> raw = np.array([1.0, 2.0])
@@ -51,13 +53,23 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, backend: Any 
     >>> raw[0] = 5.0
     >>> own.asnumpy()
     array([1., 2.])
+    >>> ag_bridge.asarray([1.0, 2.0], backend="numpy", copy=False)
+    Traceback (most recent call last):
+        ...
+    ValueError: ag_bridge.asarray(copy=False) on backend 'numpy' needs a copy (...); pass copy=None ...
     """
     if isinstance(obj, Array):
         if backend is None or resolve(backend) is obj._backend:
             ns = obj._backend.namespace
             kw = {k: v for k, v in (("dtype", dtype), ("device", device), ("copy", copy)) if v is not None}
             return ns.asarray(obj, **kw) if kw else obj
+        if copy is False:
+            raise ValueError(
+                f"ag_bridge.asarray(copy=False): the values are on backend '{obj._backend.name}' "
+                f"and must be copied to backend '{resolve(backend).name}'; pass copy=None to allow it")
         obj = obj.asnumpy()
+    if copy is False:
+        return _without_copy(obj, dtype, device, backend)
     if backend is None and _is_array(obj):
         b = backend_of(obj)  # a TypeError naming the type when no library claims it
         raw = obj if (dtype is None and device is None and not copy) else \
@@ -78,6 +90,24 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, backend: Any 
     raw = b.asarray(obj, dtype=dtype, device=b.creation_device(device))
     if copy and _is_array(obj):  # the conversion may share obj's memory (torch from NumPy)
         raw = b.xp.asarray(raw, copy=True)
+    return wrap(b.coerce(raw), b)
+
+
+def _without_copy(obj: Any, dtype: Any, device: Any, backend: Any) -> Array:
+    """``asarray(..., copy=False)``: the library's own ``asarray(copy=False)``, which raises a
+    ``ValueError`` where a copy is needed (JAX never does: its arrays are immutable)."""
+    if backend is None and _is_array(obj):
+        b, dev = backend_of(obj), device  # a raw array stays where it is unless told
+    else:
+        b = resolve(backend)
+        dev = b.creation_device(device)
+    kw = {k: v for k, v in (("dtype", dtype), ("device", dev)) if v is not None}
+    try:
+        raw = b.xp.asarray(obj, copy=False, **kw)
+    except ValueError as exc:
+        why = (str(exc).splitlines() or [""])[0].rstrip(".")
+        raise ValueError(f"ag_bridge.asarray(copy=False) on backend '{b.name}' needs a copy ({why}); "
+                         "pass copy=None to allow one") from exc
     return wrap(b.coerce(raw), b)
 
 

@@ -253,6 +253,32 @@ def test_asarray_wraps_the_named_backends_own_array_as_it_is(name, monkeypatch):
     assert str(b.device(ag_bridge.unwrap(d))) == str(b.device(raw))
 
 
+@pytest.mark.parametrize("name", BACKENDS)
+def test_asarray_copy_false_never_copies(name):
+    b = ag_bridge.load_backend(name)
+    raw = ag_bridge.unwrap(ag_bridge.asarray(np.array([1.0, 2.0]), backend=name))
+    for got in (ag_bridge.asarray(raw, backend=name, copy=False), ag_bridge.asarray(raw, copy=False)):
+        assert ag_bridge.unwrap(got) is raw or name != "numpy"  # (elsewhere maybe an alias)
+        np.testing.assert_array_equal(got.asnumpy(), [1.0, 2.0])
+    if b.mutable:  # the same memory: a write to the source shows
+        view = ag_bridge.asarray(raw, backend=name, copy=False)
+        raw[0] = 3.0
+        assert float(view.asnumpy()[0]) == 3.0
+    if name == "jax":  # JAX never refuses (immutable arrays): it converts
+        assert ag_bridge.asarray([1.0], backend=name, copy=False).shape == (1,)
+        return
+    other = b.namespace.float32 if raw.dtype != b.namespace.float32 else b.namespace.float64
+    for bad in (lambda: ag_bridge.asarray([1.0, 2.0], backend=name, copy=False),
+                lambda: ag_bridge.asarray(raw, dtype=other, copy=False)):
+        with pytest.raises(ValueError, match=f"copy=False.*backend '{name}'.*pass copy=None"):
+            bad()
+    wrapped = ag_bridge.asarray(raw)
+    target = next((n for n in BACKENDS if n != name), None)
+    if target is not None:  # values of one backend copied to another: refused, named
+        with pytest.raises(ValueError, match=f"backend '{name}'.*to backend '{target}'"):
+            ag_bridge.asarray(wrapped, backend=target, copy=False)
+
+
 # ---------------------------------------------------- the same gradients
 def _idx(xp, seq):
     return xp.asarray(seq)
