@@ -68,40 +68,33 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, backend: Any 
                 f"ag_bridge.asarray(copy=False): the values are on backend '{obj._backend.name}' "
                 f"and must be copied to backend '{resolve(backend).name}'; pass copy=None to allow it")
         obj = obj.asnumpy()
-    if copy is False:
-        return _without_copy(obj, dtype, device, backend)
-    if backend is None and _is_array(obj):
-        b = backend_of(obj)  # a TypeError naming the type when no library claims it
-        raw = obj if (dtype is None and device is None and not copy) else \
-            b.asarray(obj, dtype=dtype, device=device)
-        if copy and raw is obj:
-            raw = b.xp.asarray(obj, copy=True)
-        return wrap(b.coerce(raw), b)
-    b = resolve(backend)
-    if dtype is None and b.is_array(obj) and b.creation_device(device) is None:
-        # already this library's array, with nowhere to move it
-        return wrap(b.coerce(b.xp.asarray(obj, copy=True) if copy else obj), b)
-    if not isinstance(obj, _PYTHON) and not _is_array(obj) and not _scalar_like(obj):
-        raise TypeError(
-            f"ag_bridge.asarray(): cannot convert an object of type {type(obj).__module__}."
-            f"{type(obj).__name__}; pass Python numbers or (nested) lists, an ag_bridge.Array, "
-            "or an array of any array-API library"
-        )
-    raw = b.asarray(obj, dtype=dtype, device=b.creation_device(device))
-    if copy and _is_array(obj):  # the conversion may share obj's memory (torch from NumPy)
-        raw = b.xp.asarray(raw, copy=True)
-    return wrap(b.coerce(raw), b)
-
-
-def _without_copy(obj: Any, dtype: Any, device: Any, backend: Any) -> Array:
-    """``asarray(..., copy=False)``: the library's own ``asarray(copy=False)``, which raises a
-    ``ValueError`` where a copy is needed (JAX never does: its arrays are immutable)."""
-    if backend is None and _is_array(obj):
-        b, dev = backend_of(obj), device  # a raw array stays where it is unless told
+    if backend is None and _is_array(obj):  # a raw array stays where it is unless told
+        b, dev = backend_of(obj), device  # (a TypeError naming the type when no library has it)
     else:
         b = resolve(backend)
         dev = b.creation_device(device)
-    kw = {k: v for k, v in (("dtype", dtype), ("device", dev)) if v is not None}
+        if not isinstance(obj, _PYTHON) and not _is_array(obj) and not _scalar_like(obj):
+            raise TypeError(
+                f"ag_bridge.asarray(): cannot convert an object of type {type(obj).__module__}."
+                f"{type(obj).__name__}; pass Python numbers or (nested) lists, an ag_bridge.Array, "
+                "or an array of any array-API library"
+            )
+    if copy is False:
+        return _without_copy(obj, b, dtype, dev)
+    if dtype is None and dev is None and b.is_array(obj):  # nothing to convert, nowhere to go
+        raw = b.xp.asarray(obj, copy=True) if copy else obj
+    else:
+        raw = b.asarray(obj, dtype=dtype, device=dev)
+        if copy and _is_array(obj):  # the conversion may share obj's memory (torch from NumPy)
+            raw = b.xp.asarray(raw, copy=True)
+    return wrap(b.coerce(raw), b)
+
+
+def _without_copy(obj: Any, b: Any, dtype: Any, device: Any) -> Array:
+    """``asarray(..., copy=False)`` on backend ``b``: the library's own ``asarray(copy=False)``,
+    which raises a ``ValueError`` where a copy is needed (JAX never does: its arrays are
+    immutable)."""
+    kw = {k: v for k, v in (("dtype", dtype), ("device", device)) if v is not None}
     try:
         raw = b.xp.asarray(obj, copy=False, **kw)
     except ValueError as exc:
