@@ -73,7 +73,7 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, backend: Any 
     else:
         b = resolve(backend)
         dev = b.creation_device(device)
-        if not isinstance(obj, _PYTHON) and not _is_array(obj) and not _scalar_like(obj):
+        if not (b.is_array(obj) or isinstance(obj, _PYTHON) or _is_array(obj) or _scalar_like(obj)):
             raise TypeError(
                 f"ag_bridge.asarray(): cannot convert an object of type {type(obj).__module__}."
                 f"{type(obj).__name__}; pass Python numbers or (nested) lists, an ag_bridge.Array, "
