@@ -20,6 +20,8 @@ from typing import Any
 
 import jax
 
+from ag_bridge._patch import stands_for
+
 __all__ = ["adaptive", "RECUR"]
 
 #: calls with one key before the compiled program serves it
@@ -74,8 +76,4 @@ def adaptive(fn: Callable, static: tuple = (), first: Callable | None = None) ->
         counts[key] = n + 1
         return out
 
-    f.__name__ = f.__qualname__ = getattr(fn, "__name__", "adaptive")
-    f.__doc__ = fn.__doc__
-    f.__wrapped__ = fn
-    f.speed_only = True  # jnp's own results: conformance.reach does not sample it
-    return f
+    return stands_for(f, fn)  # jnp's own results: conformance.reach does not sample it

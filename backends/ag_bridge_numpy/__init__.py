@@ -1,17 +1,34 @@
-"""ag_bridge backend plugin for NumPy (entry point ``numpy``)."""
+"""ag_bridge backend plugin for NumPy (entry point ``numpy``).
+
+Its namespace is array-api-compat's, with direct NumPy calls where array-api-compat's
+function only adds Python frames (``_direct``).
+"""
 
 from __future__ import annotations
 
 import sys
 from typing import Any
 
-import array_api_compat.numpy as _xp
+import array_api_compat.numpy as _compat
 import numpy as np
 
 from ag_bridge import Backend as _Backend
+from ag_bridge._patch import derived_namespace
+
+from ._direct import broadcast_small
+from ._direct import install as install_direct
 
 __all__ = ["Backend"]
 
+
+def _namespace() -> Any:
+    ns = derived_namespace("ag_bridge_numpy.xp", _compat, "array_api_compat.numpy, with direct "
+                           "NumPy calls for matmul, matrix_transpose and reductions.")
+    install_direct(ns, _compat)
+    return ns
+
+
+_xp = _namespace()
 _ndarray = np.ndarray
 _refcount = sys.getrefcount
 #: elements from which a .grad write adopts the cotangent's memory instead of copying it
@@ -26,6 +43,14 @@ class Backend(_Backend):
     array_types = (np.ndarray, np.generic)
     mutable = True
     default_float = np.float32
+
+    @property
+    def rule_xp(self) -> Any:
+        """The rules' namespace (:attr:`ag_bridge.Backend.rule_xp`), whose ``broadcast_to``
+        gives small cotangents as new arrays (``_direct.broadcast_small``)."""
+        ns = _Backend.rule_xp.fget(self)
+        ns.broadcast_to = broadcast_small
+        return ns
 
     def coerce(self, raw: Any) -> Any:
         """NumPy returns scalars from full reductions; make them 0-d arrays."""

@@ -22,23 +22,14 @@ from typing import Any
 
 import torch
 
+from ag_bridge._patch import stands_for
+
 __all__ = ["install", "DIRECT"]
 
 _Tensor = torch.Tensor
 
 #: names of the namespace functions :func:`install` replaced (read by the tests)
 DIRECT: list[str] = []
-
-
-def _stands_for(f: Callable, compat: Callable) -> Callable:
-    """``f`` dressed as array-api-compat's ``compat``: its name and docstring, its signature
-    (``__wrapped__``: inspect.signature reports array-api-compat's, or fails as it does), and
-    marked ``speed_only`` (array-api-compat's results: conformance.reach does not sample it)."""
-    f.__name__ = f.__qualname__ = compat.__name__
-    f.__doc__ = compat.__doc__
-    f.__wrapped__ = compat
-    f.speed_only = True
-    return f
 
 
 def _same_dtype(compat: Callable, direct: Callable, scalars: bool = False,
@@ -59,7 +50,7 @@ def _same_dtype(compat: Callable, direct: Callable, scalars: bool = False,
             return direct(x2, x1, **kwargs) if commutes else direct(x1, x2, **kwargs)
         return compat(x1, x2, **kwargs)
 
-    return _stands_for(f, compat)
+    return stands_for(f, compat)
 
 
 #: Python numbers array-api-compat passes to torch unchanged where its scalar flags are off
@@ -85,7 +76,7 @@ def _matrix_transpose(compat: Callable) -> Callable:
             return x.mT
         return compat(x)  # its error for fewer than two axes
 
-    return _stands_for(matrix_transpose, compat)
+    return stands_for(matrix_transpose, compat)
 
 
 def _reduction(compat: Callable, direct: Callable) -> Callable:
@@ -103,7 +94,7 @@ def _reduction(compat: Callable, direct: Callable) -> Callable:
                 return direct(x, axis, keepdims)
         return compat(x, axis=axis, keepdims=keepdims, **kwargs)
 
-    return _stands_for(f, compat)
+    return stands_for(f, compat)
 
 
 #: reductions whose array-api-compat wrapper calls this torch function as ``(x, axis, keepdims)``

@@ -1,0 +1,99 @@
+"""Direct NumPy calls where array-api-compat's function adds only Python frames.
+
+array-api-compat's ``matmul`` and ``matrix_transpose`` for NumPy are wrappers
+that call ``np.matmul`` and ``np.swapaxes``; its ``sum``, ``max`` and ``min``
+are NumPy's own, which reach ``np.add.reduce`` (``maximum``, ``minimum``)
+through NumPy's Python-level dispatch. On the small arrays of a small model
+those frames cost as much as the arithmetic (``np.sum`` about 2.3 µs where
+``np.add.reduce`` takes 1.6). :func:`install` gives the plugin's namespace
+functions that make the final call themselves for an ``ndarray`` and hand
+anything else to array-api-compat's, so results and errors are exactly
+array-api-compat's.
+
+:func:`broadcast_small` serves the backward pass only (the rules' ``broadcast_to``):
+``np.broadcast_to`` builds its read-only view in Python (about 3 µs); a small
+cotangent is written into a new array instead (under 1 µs), a large one stays a view.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from math import prod
+from typing import Any
+
+import numpy as np
+
+from ag_bridge._patch import stands_for
+
+__all__ = ["install", "broadcast_small", "DIRECT", "SMALL"]
+
+_ndarray = np.ndarray
+
+#: names of the namespace functions :func:`install` replaced (read by the tests)
+DIRECT: list[str] = []
+
+#: elements up to which :func:`broadcast_small` writes a new array instead of a view
+SMALL = 1 << 12
+
+
+def _matmul(compat: Callable) -> Callable:
+    def matmul(x1: Any, x2: Any, /) -> Any:
+        if x1.__class__ is _ndarray and x2.__class__ is _ndarray:
+            return np.matmul(x1, x2)
+        return compat(x1, x2)
+
+    return stands_for(matmul, compat)
+
+
+def _matrix_transpose(compat: Callable) -> Callable:
+    def matrix_transpose(x: Any, /) -> Any:
+        if x.__class__ is _ndarray and x.ndim >= 2:
+            return x.swapaxes(-1, -2)
+        return compat(x)  # its error for fewer than two axes
+
+    return stands_for(matrix_transpose, compat)
+
+
+def _reduction(compat: Callable, ufunc: np.ufunc) -> Callable:
+    """``ufunc.reduce(x, axis, None, None, keepdims)`` for an ``ndarray`` with no other
+    argument: the call NumPy's own function makes there (``np.sum`` is ``np.add.reduce``
+    behind ``_wrapreduction``)."""
+    reduce = ufunc.reduce
+
+    def f(x: Any, /, *, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:
+        if x.__class__ is _ndarray and not kwargs:
+            return reduce(x, axis, None, None, keepdims)
+        return compat(x, axis=axis, keepdims=keepdims, **kwargs)
+
+    return stands_for(f, compat)
+
+
+#: reductions that are NumPy's own function over this ufunc in array-api-compat
+_REDUCTIONS = {"sum": (np.sum, np.add), "max": (np.max, np.maximum), "min": (np.min, np.minimum)}
+
+
+def install(ns: types.ModuleType, compat: types.ModuleType) -> None:
+    """Replace ``ns``'s ``matmul``, ``matrix_transpose`` and (where array-api-compat's is
+    NumPy's own) ``sum``, ``max`` and ``min`` by direct calls."""
+    ns.matmul = _matmul(compat.matmul)
+    ns.matrix_transpose = _matrix_transpose(compat.matrix_transpose)
+    DIRECT.extend(["matmul", "matrix_transpose"])
+    for name, (own, ufunc) in _REDUCTIONS.items():
+        if getattr(compat, name, None) is own:  # a wrapper in another version: left alone
+            setattr(ns, name, _reduction(own, ufunc))
+            DIRECT.append(name)
+
+
+def broadcast_small(x: Any, /, shape: tuple) -> Any:
+    """``np.broadcast_to(x, shape)``'s values; up to :data:`SMALL` elements as a new
+    (writable) array, which costs less than NumPy building the view."""
+    if x.__class__ is _ndarray or isinstance(x, np.generic):  # (a 0-d result is a scalar)
+        try:
+            if x.ndim <= len(shape) and prod(shape) <= SMALL:
+                out = np.empty(shape, x.dtype)
+                np.copyto(out, x)  # broadcasts as broadcast_to does
+                return out
+        except (TypeError, ValueError):
+            pass  # not a shape, or one x does not broadcast to: np.broadcast_to's error
+    return np.broadcast_to(x, shape)
