@@ -69,6 +69,16 @@ def w2(rounds: int) -> dict:
     return timed(wl.w2_cases(), rounds, 1e3, inner=3)
 
 
+def jit_alone(rounds: int) -> dict:
+    """W2's compiled gradient programs alone (µs per call, no update) and XLA's cost analysis
+    of each: what the jit target compares once the update's eager operations are left out."""
+    progs = wl.jit_programs()
+    if not progs:
+        return {}
+    return {"us": timed({k: call for k, (call, _) in progs.items()}, rounds, 1e6, inner=20),
+            "cost": {k: cost for k, (_, cost) in progs.items()}}
+
+
 def w3(rounds: int, memory: bool = True) -> dict:
     """ms of the 4-layer 1024² forward alone and with backward, their ratio, peak memory."""
     full = timed(wl.w3_cases(backward=True), rounds, 1e3)
@@ -241,6 +251,19 @@ def tables(res: dict) -> str:
                    f"{_ratio(p4.get(wl.AG['numpy']), p4.get(wl.TORCH))} | "
                    f"{_ratio(t4.get(wl.AG['torch']), t4.get(wl.TORCH))}, "
                    f"{_ratio(p4.get(wl.AG['torch']), p4.get(wl.TORCH))} | - |")
+    ja = res.get("jit_alone")
+    if ja:
+        us, cost = ja["us"], ja["cost"]
+
+        def work(k: str) -> str:
+            c = cost.get(k, {})
+            return (f"{c.get('flops', 0) / 1e6:.3f} MFLOP, {c.get('bytes accessed', 0) / 1e6:.3f} MB "
+                    f"accessed, {c.get('transcendentals', 0):,.0f} transcendentals")
+
+        out += ["", "jit: the two compiled gradient programs alone (no update, 20 calls a sample): "
+                f"ag_bridge {_f(us.get(wl.AG_JIT), 1)} µs, jax.grad {_f(us.get(wl.JAX_JIT), 1)} µs, "
+                f"ratio {_ratio(us.get(wl.AG_JIT), us.get(wl.JAX_JIT))}. XLA's cost analysis of "
+                f"each: ag_bridge {work(wl.AG_JIT)}; jax.grad {work(wl.JAX_JIT)}."]
     sm = res.get("sweep_memory")
     if sm:
         out += ["", f"Saved values freed as the sweep consumes them (NumPy backend, tracemalloc, "
@@ -307,6 +330,9 @@ def main() -> None:
             res[name] = fn(n)
             res[f"{name}_rounds"] = n
             print(name, json.dumps(res[name], indent=1), flush=True)
+    if "w2" in only:
+        res["jit_alone"] = jit_alone(rounds if a.quick else max(rounds, MIN_ROUNDS))
+        print("jit_alone", json.dumps(res["jit_alone"], indent=1), flush=True)
     if "w3" in only:
         res["w3"] = w3(max(3, rounds // 3), memory=not a.quick)
         print("w3", json.dumps(res["w3"], indent=1), flush=True)

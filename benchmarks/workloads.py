@@ -134,13 +134,13 @@ def _ag_step(backend: str, X0: np.ndarray, Y0: np.ndarray, p0: list, device: Any
     return step
 
 
-def _jax_steps(X0: np.ndarray, Y0: np.ndarray, p0: list) -> dict:
-    if jax is None:
-        return {}
-    X, Y = jnp.asarray(X0), jnp.asarray(Y0)
+def _jax_grads() -> tuple:
+    """W2's gradient function with ag_bridge on JAX and with ``jax.grad``: ``(parameters, X,
+    Y)`` in, gradients out. The batch is an argument, as in a training loop (closed over, it
+    would be a constant that XLA folds: ``X.T`` computed at compile time, a different kernel)."""
     xp = ag_bridge.namespace("jax")
 
-    def ours(ps: list) -> list:
+    def ours(ps: list, X: Any, Y: Any) -> list:
         arrs = [ag_bridge.asarray(p, backend="jax") for p in ps]
         for a in arrs:
             a.attach_grad()
@@ -148,20 +148,51 @@ def _jax_steps(X0: np.ndarray, Y0: np.ndarray, p0: list) -> dict:
             loss = _loss(xp, arrs, ag_bridge.asarray(X), ag_bridge.asarray(Y), lambda a: a.detach())
         return [ag_bridge.unwrap(g) for g in ag.grad(loss, arrs)]
 
-    ref = jax.grad(lambda ps: _loss(jnp, ps, X, Y, jax.lax.stop_gradient))
+    return ours, jax.grad(lambda ps, X, Y: _loss(jnp, ps, X, Y, jax.lax.stop_gradient))
 
-    def stepper(grad_fn: Any) -> Any:
+
+def _jax_steps(X0: np.ndarray, Y0: np.ndarray, p0: list) -> dict:
+    if jax is None:
+        return {}
+    X, Y = jnp.asarray(X0), jnp.asarray(Y0)
+    ours, ref = _jax_grads()
+
+    def sgd(ps: list, gs: list) -> list:
+        return [p - be.W2_LR * g for p, g in zip(ps, gs, strict=True)]
+
+    def stepper(grad_fn: Any, update: Any) -> Any:
         state = [jnp.asarray(p) for p in p0]
 
         def step() -> Any:
-            g = grad_fn(state)
-            state[:] = [p - be.W2_LR * gi for p, gi in zip(state, g, strict=True)]
+            state[:] = update(state, grad_fn(state, X, Y))
             return jax.block_until_ready(state)
 
         return step
 
-    return {AG["jax"]: stepper(ours), JAX: stepper(ref),
-            AG_JIT: stepper(jax.jit(ours)), JAX_JIT: stepper(jax.jit(ref))}
+    # eager: the update op by op; jit: one compiled update, the same for both systems (eight
+    # eager dispatches took about half of the jit step and diluted its ratio towards 1)
+    jsgd = jax.jit(sgd)
+    return {AG["jax"]: stepper(ours, sgd), JAX: stepper(ref, sgd),
+            AG_JIT: stepper(jax.jit(ours), jsgd), JAX_JIT: stepper(jax.jit(ref), jsgd)}
+
+
+def jit_programs() -> dict:
+    """W2's two gradient functions compiled by ``jax.jit`` (``AG_JIT``, ``JAX_JIT``): for each,
+    ``(call, cost)``, where ``call()`` runs the compiled program alone (no update) and ``cost``
+    is XLA's cost analysis of it (``flops``, ``bytes accessed``, ``transcendentals``)."""
+    if jax is None:
+        return {}
+    X0, Y0, p0 = be.w2_data()
+    args = ([jnp.asarray(p) for p in p0], jnp.asarray(X0), jnp.asarray(Y0))
+    out = {}
+    for name, fn in zip((AG_JIT, JAX_JIT), _jax_grads(), strict=True):
+        compiled = jax.jit(fn).lower(*args).compile()
+        cost = compiled.cost_analysis()
+        cost = cost[0] if isinstance(cost, (list, tuple)) else cost  # (a list in older jax)
+        keys = ("flops", "bytes accessed", "transcendentals")
+        out[name] = (lambda c=compiled: jax.block_until_ready(c(*args)),
+                     {k: float(cost[k]) for k in keys if k in cost})
+    return out
 
 
 def w2_cases() -> dict:

@@ -4,6 +4,7 @@ the same losses (so the same gradients)."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -59,8 +60,39 @@ def test_tables_give_each_ratio_of_medians_and_the_hand_written_floor():
     assert "interleaved rounds," in run.tables(_result(w1=9, w2=9))  # no rounds note
 
 
+def test_jit_programs_do_no_more_work_than_jax_grad():
+    """Under jax.jit, ag_bridge's W2 gradient compiles to a program that does no more
+    arithmetic and moves no more memory than jax.grad's (XLA's cost analysis), and gives
+    its gradients."""
+    pytest.importorskip("jax")
+    import workloads as wl
+
+    progs = wl.jit_programs()
+    ours, ref = progs[wl.AG_JIT], progs[wl.JAX_JIT]
+    assert ours[1]["flops"] > 0 and ref[1]["flops"] > 0
+    for key in ("flops", "bytes accessed", "transcendentals"):
+        assert ours[1][key] <= ref[1][key], key
+    for a, b in zip(ours[0](), ref[0](), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6)
+
+
+def test_tables_give_the_jit_programs_alone():
+    import run
+    import workloads as wl
+
+    res = _result()
+    cost = {"flops": 52.4e6, "bytes accessed": 2.79e6, "transcendentals": 17024.0}
+    res["jit_alone"] = {"us": {wl.AG_JIT: 500.0, wl.JAX_JIT: 502.5},
+                        "cost": {wl.AG_JIT: cost, wl.JAX_JIT: {**cost, "flops": 52.5e6}}}
+    text = run.tables(res)
+    assert "ag_bridge 500.0 µs, jax.grad 502.5 µs, ratio 1.00." in text
+    assert "ag_bridge 52.400 MFLOP, 2.790 MB accessed, 17,024 transcendentals; jax.grad 52.500" in text
+
+
 def test_run_py_quick_prints_the_w2_table():
     out = subprocess.run([sys.executable, str(HERE / "run.py"), "--quick", "--rounds", "1",
                           "--only", "w2"], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "| W2 ms per step |" in out.stdout and "NumPy by hand" in out.stdout
+    if importlib.util.find_spec("jax") is not None:
+        assert "jit: the two compiled gradient programs alone" in out.stdout
