@@ -48,6 +48,7 @@ def _result(**rounds: int) -> dict:
 
 def test_tables_give_each_ratio_of_medians_and_the_hand_written_floor():
     import run
+    import workloads as wl
 
     text = run.tables(_result(w1=41, w2=41))
     assert "9 interleaved rounds (41 for W1 and W2)" in text
@@ -58,6 +59,9 @@ def test_tables_give_each_ratio_of_medians_and_the_hand_written_floor():
     assert header.rstrip(" |").endswith("NumPy by hand")
     assert "(41 for W2)" in run.tables(_result(w2=41))
     assert "interleaved rounds," in run.tables(_result(w1=9, w2=9))  # no rounds note
+    res = _result(w1=41, w2=41, w4=3)
+    res["w4"] = {"ms": {wl.AG["numpy"]: 300.0, wl.TORCH: 1000.0}, "peak_mib": {}}
+    assert "9 interleaved rounds (41 for W1 and W2, 3 for W4)" in run.tables(res)
 
 
 def test_jit_programs_do_no_more_work_than_jax_grad():
