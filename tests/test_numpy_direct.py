@@ -60,6 +60,7 @@ def test_matmul_and_matrix_transpose_match_array_api_compat():
     for x1, x2 in ((a32, b32), (a32, b64), (a32, bi), (bi.T, bi), (v, v), (a32, v), (v, b64),
                    (a32, c), (a32, a32), (np.float64(2.0), b32), (a32.tolist(), b32), (v, 2.0)):
         _agree(xp.matmul, compat.matmul, x1, x2)
+    _agree(xp.matmul, compat.matmul, a32, b32, dtype=np.float64)  # keywords: array-api-compat's
     for x in (a32, b64, bi, c, np.asfortranarray(b64), a32[:, ::2], v, np.float32(1.0), 3.0):
         _agree(xp.matrix_transpose, compat.matrix_transpose, x)
     with pytest.raises(ValueError):

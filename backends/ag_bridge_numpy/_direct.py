@@ -38,10 +38,10 @@ SMALL = 1 << 12
 
 
 def _matmul(compat: Callable) -> Callable:
-    def matmul(x1: Any, x2: Any, /) -> Any:
-        if x1.__class__ is _ndarray and x2.__class__ is _ndarray:
+    def matmul(x1: Any, x2: Any, /, **kwargs: Any) -> Any:
+        if x1.__class__ is _ndarray and x2.__class__ is _ndarray and not kwargs:
             return np.matmul(x1, x2)
-        return compat(x1, x2)
+        return compat(x1, x2, **kwargs)
 
     return stands_for(matmul, compat)
 
