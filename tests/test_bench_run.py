@@ -100,3 +100,21 @@ def test_run_py_quick_prints_the_w2_table():
     assert "| W2 ms per step |" in out.stdout and "NumPy by hand" in out.stdout
     if importlib.util.find_spec("jax") is not None:
         assert "jit: the two compiled gradient programs alone" in out.stdout
+
+
+def test_w3_times_forward_and_backward_in_the_same_rounds(monkeypatch):
+    """(fwd+bwd)/fwd divides medians of one interleaved run, never of two runs minutes apart."""
+    import run
+    import workloads as wl
+
+    calls = []
+
+    def timed(cases, rounds, scale, inner=1):
+        calls.append(set(cases))
+        return {k: 3.0 if k[1] else 1.0 for k in cases}
+
+    monkeypatch.setattr(run, "timed", timed)
+    monkeypatch.setattr(wl, "w3_cases", lambda backward: {"a": lambda: None, "b": lambda: None})
+    out = run.w3(2, memory=False)
+    assert calls == [{("a", True), ("b", True), ("a", False), ("b", False)}]
+    assert out["full_over_forward"] == {"a": 3.0, "b": 3.0}
