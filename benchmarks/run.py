@@ -57,8 +57,9 @@ def timed(cases: dict, rounds: int, scale: float, inner: int = 1) -> dict:
 #: few ms, and with 9 rounds W1's ratio moved from 0.42 to 0.82 between two runs minutes apart
 #: on the shared 2-core machine (with 41: 0.52 and 0.57)
 MIN_ROUNDS = 41
-#: W3's fewest rounds (about a second each): with 3, its torch ratio moved by 0.06 between runs
-MIN_W3_ROUNDS = 21
+#: W3's and W4's fewest rounds (one to two seconds each): with 3, W3's torch ratio moved by 0.06
+#: and W4's NumPy time ratio from 0.27 to 0.46 between runs of one afternoon
+MIN_W34_ROUNDS = 21
 
 
 def w1(rounds: int, n: int = be.W1_OPS) -> dict:
@@ -344,11 +345,11 @@ def main() -> None:
         res["jit_alone"] = jit_alone(rounds if a.quick else max(rounds, MIN_ROUNDS))
         print("jit_alone", json.dumps(res["jit_alone"], indent=1), flush=True)
     if "w3" in only:
-        res["w3_rounds"] = rounds if a.quick else max(rounds, MIN_W3_ROUNDS)
+        res["w3_rounds"] = rounds if a.quick else max(rounds, MIN_W34_ROUNDS)
         res["w3"] = w3(res["w3_rounds"], memory=not a.quick)
         print("w3", json.dumps(res["w3"], indent=1), flush=True)
     if "w4" in only and not a.quick:
-        res["w4_rounds"] = max(3, rounds // 3)
+        res["w4_rounds"] = max(rounds, MIN_W34_ROUNDS)
         res["w4"] = w4(res["w4_rounds"])
         print("w4", json.dumps(res["w4"], indent=1), flush=True)
     if "mem" in only:
