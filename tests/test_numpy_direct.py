@@ -114,10 +114,12 @@ def test_broadcast_small_matches_broadcast_to():
     assert d.broadcast_small(masked, (2, 2)).base is not None  # a subclass: NumPy's own view
 
 
-def test_only_the_rules_get_broadcast_small():
+def test_only_the_rules_get_broadcast_small(monkeypatch):
     plugin, d = _plugin()
     b = ag_bridge.load_backend("numpy")
     assert b.rule_xp.broadcast_to is d.broadcast_small
+    monkeypatch.setattr(b, "_rule_xp", None)  # a reset rules namespace is rebuilt, patched again
+    assert b.rule_xp.broadcast_to is d.broadcast_small and b.rule_xp is b.rule_xp
     assert b.sweep_hooks[0] is b.rule_xp
     assert plugin._xp.broadcast_to is compat.broadcast_to  # users get NumPy's view
     assert not ag_bridge.unwrap(ag_bridge.namespace("numpy").broadcast_to(

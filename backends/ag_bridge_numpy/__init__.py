@@ -48,8 +48,10 @@ class Backend(_Backend):
     def rule_xp(self) -> Any:
         """The rules' namespace (:attr:`ag_bridge.Backend.rule_xp`), whose ``broadcast_to``
         gives small cotangents as new arrays (``_direct.broadcast_small``)."""
-        ns = _Backend.rule_xp.fget(self)
-        ns.broadcast_to = broadcast_small
+        ns = self._rule_xp
+        if ns is None:  # built (or rebuilt after a reset) by the core, then patched once
+            ns = _Backend.rule_xp.fget(self)
+            ns.broadcast_to = broadcast_small
         return ns
 
     def coerce(self, raw: Any) -> Any:
