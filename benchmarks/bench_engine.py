@@ -97,6 +97,14 @@ NUMPY_W2_REF = "(NumPy, hand-written gradients)"
 # ----------------------------------------------------------------- timing harness
 
 
+#: the generations :func:`interleaved` collects between timed blocks: the young ones. A full
+#: collection walks every object of the process (about 280,000 with torch and JAX loaded:
+#: 117 ms) and empties CPython's free lists, so the block after it starts with cold caches:
+#: it added 100 to 200 µs to each of W2's three-step blocks on every system (torch's most),
+#: a cost no training loop pays between steps.
+BETWEEN_BLOCKS = 1
+
+
 def interleaved(cases: dict[Any, Callable[[], Any]], rounds: int, inner: int,
                 warmup: int, keep_gc: bool, clock: Callable[[], int] = time.perf_counter_ns,
                 ) -> dict[Any, list[float]]:
@@ -106,8 +114,9 @@ def interleaved(cases: dict[Any, Callable[[], Any]], rounds: int, inner: int,
     sample = their mean). The order of cases is shuffled every round (a fixed seed):
     a rotation would keep each case right after the same one, whose memory and
     caches it then inherits (W1's NumPy case ran after jax.grad in all but one round in six). The cyclic
-    garbage collector is off inside each timed block (unless ``keep_gc``) and
-    run between blocks, outside the clock. ``clock`` is ``time.perf_counter_ns``
+    garbage collector is off inside each timed block (unless ``keep_gc``); between blocks,
+    outside the clock, it collects the two young generations (:data:`BETWEEN_BLOCKS`), and
+    the whole heap once before the first round. ``clock`` is ``time.perf_counter_ns``
     (wall time) or ``time.process_time_ns`` (CPU time of this process: less
     disturbed by other processes on a busy machine; every system here runs on
     the calling thread).
@@ -118,10 +127,11 @@ def interleaved(cases: dict[Any, Callable[[], Any]], rounds: int, inner: int,
             cases[name]()
     samples: dict[Any, list[float]] = {n: [] for n in names}
     order = random.Random(0)
+    gc.collect()
     for _ in range(rounds):
         for name in order.sample(names, len(names)):
             fn = cases[name]
-            gc.collect()
+            gc.collect(BETWEEN_BLOCKS)
             if not keep_gc:
                 gc.disable()
             try:

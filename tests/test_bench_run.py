@@ -118,3 +118,19 @@ def test_w3_times_forward_and_backward_in_the_same_rounds(monkeypatch):
     out = run.w3(2, memory=False)
     assert calls == [{("a", True), ("b", True), ("a", False), ("b", False)}]
     assert out["full_over_forward"] == {"a": 3.0, "b": 3.0}
+
+
+def test_interleaved_collects_only_young_generations_between_blocks(monkeypatch):
+    """A full collection walks every object of the process and empties the free lists: run
+    between blocks, it made each block after it start with cold caches. The whole heap is
+    collected once before the rounds; between blocks, the young generations only."""
+    import bench_engine as be
+
+    collected, ran = [], []
+    monkeypatch.setattr(be.gc, "collect", lambda *gen: collected.append(gen) or 0)
+    out = be.interleaved({"a": lambda: ran.append("a"), "b": lambda: ran.append("b")},
+                         rounds=3, inner=2, warmup=1, keep_gc=False)
+    assert ran.count("a") == ran.count("b") == 1 + 3 * 2
+    assert collected == [()] + [(be.BETWEEN_BLOCKS,)] * 6
+    assert be.BETWEEN_BLOCKS < 2  # (generation 2 is the whole heap)
+    assert {k: len(v) for k, v in out.items()} == {"a": 3, "b": 3}
