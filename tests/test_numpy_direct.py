@@ -68,7 +68,9 @@ def test_matmul_and_matrix_transpose_match_array_api_compat():
 
 
 @pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")  # sum(complex, dtype=f8)
-@pytest.mark.parametrize("name", ["sum", "max", "min"])
+@pytest.mark.filterwarnings("ignore:Mean of empty slice:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize("name", ["sum", "max", "min", "mean"])
 def test_reductions_match_array_api_compat(name):
     """Every axis form (int, negative, tuple, (), None, out of range, repeated) with and
     without keepdims, and sum's dtype=, on float, complex, int, bool, 0-d and empty arrays."""
@@ -80,8 +82,13 @@ def test_reductions_match_array_api_compat(name):
     arrays = [rng.standard_normal((3, 4, 2)).astype(np.float32), rng.standard_normal((3, 4)),
               rng.integers(-5, 5, (3, 4)).astype(np.int8), rng.standard_normal((3, 4)) > 0,
               np.array(2.5), np.zeros((0, 3)), np.array([1.0, np.nan, 2.0])]
-    if name == "sum":
+    if name in ("sum", "mean"):
         arrays.append((rng.standard_normal((3, 2)) + 1j).astype(np.complex64))
+    if name == "mean":  # float16 (summed in float32 by NumPy), long double, a float32 mean of
+        # 2**24 + 1 items (the count is not a float32: NumPy divides by it as an intp)
+        arrays += [rng.standard_normal((3, 4)).astype(np.float16),
+                   rng.standard_normal((3, 4)).astype(np.longdouble),
+                   np.full((1, 1 << 24 | 1), 1.1, np.float32), np.asfortranarray(arrays[1])]
     extra = [{}, {"dtype": np.float64}] if name == "sum" else [{}]
     for x in arrays:
         for axis in (None, 0, -1, (0, 1), (), (1, 0), 5, (0, 0)):
@@ -130,7 +137,7 @@ def test_direct_functions_keep_the_signatures_the_namespace_showed():
     from ag_bridge._signatures import signature_of
 
     xp = ag_bridge.namespace("numpy")
-    for name in ("matmul", "matrix_transpose", "sum", "max", "min"):
+    for name in ("matmul", "matrix_transpose", "sum", "max", "min", "mean"):
         assert str(inspect.signature(getattr(xp, name))) == str(signature_of(name, getattr(compat, name)))
 
 
