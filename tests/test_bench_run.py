@@ -134,3 +134,25 @@ def test_interleaved_collects_only_young_generations_between_blocks(monkeypatch)
     assert collected == [()] + [(be.BETWEEN_BLOCKS,)] * 6
     assert be.BETWEEN_BLOCKS < 2  # (generation 2 is the whole heap)
     assert {k: len(v) for k, v in out.items()} == {"a": 3, "b": 3}
+
+
+def test_no_timed_workload_leaves_cyclic_garbage():
+    """What lets the harness collect only the young generations between blocks: no system's
+    step leaves cyclic garbage behind (it would reach the old generation and pile up)."""
+    import gc
+
+    import workloads as wl
+
+    for cases in (wl.w1_cases(50), wl.w2_cases()):
+        for name, fn in cases.items():
+            if fn is None:
+                continue
+            fn()
+            gc.collect()
+            gc.disable()
+            try:
+                for _ in range(2):
+                    fn()
+                assert gc.collect() == 0, name
+            finally:
+                gc.enable()
