@@ -23,13 +23,19 @@ from ._state import STATE
 __all__ = ["run_backward", "unbroadcast"]
 
 
+_LEAD = ((), (0,), (0, 1), (0, 1, 2), (0, 1, 2, 3))  # the first k axes, for k < 5
+
+
 def unbroadcast(xp: Any, c: Any, shape: tuple, ref: Any = None) -> Any:
     """Sum ``c`` down to ``shape`` (undo NumPy-style broadcasting); with ``ref`` (an
     array of that shape) what is broadcast back is laid out like it (``xp._like``)."""
-    if ref is not None and 0 in tuple(c.shape) and 0 not in tuple(shape):
+    cs = tuple(c.shape)
+    extra = len(cs) - len(shape)
+    if 0 < extra < len(_LEAD) and cs[extra:] == tuple(shape) and 0 not in cs:
+        return xp.sum(c, axis=_LEAD[extra])  # only leading axes added (a bias's gradient)
+    if ref is not None and 0 in cs and 0 not in tuple(shape):
         # a sum over an empty axis is exactly zero (sparse 0.19 sums a NaN fill value to NaN)
         return xp.zeros_like(ref)
-    extra = c.ndim - len(shape)
     if extra > 0:
         c = xp.sum(c, axis=tuple(range(extra)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)

@@ -112,6 +112,27 @@ def test_broadcasting_undone(xp):
     np.testing.assert_allclose(b.grad.asnumpy(), np.full((1, 4), 6.0))
 
 
+@pytest.mark.parametrize("cshape, shape", [
+    ((5, 3), (3,)), ((2, 4, 3), (3,)), ((2, 4, 3), (4, 3)), ((6, 1, 2, 3), (3,)),
+    ((2, 2, 2, 2, 2, 3), (3,)), ((2, 4, 3), (4, 1)), ((2, 4, 3), (1, 1)), ((4, 3), (4, 1)),
+    ((2, 4, 3), ()), ((0, 3), (3,)), ((2, 0, 3), (0, 3)), ((4, 3), (4, 3))])
+def test_unbroadcast_sums_every_broadcast_axis(xp, backend, cshape, shape):
+    """``unbroadcast`` (leading axes only: its short path; size-1 axes too; empty axes) against
+    the sum written out, on each backend's own arrays."""
+    from ag_bridge._backward import unbroadcast
+
+    b = ag_bridge.load_backend(backend)
+    rng = np.random.default_rng(len(cshape))
+    c = rng.standard_normal(cshape)
+    lead = len(cshape) - len(shape)
+    want = c.sum(axis=tuple(range(lead)))
+    want = want.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
+    ref = ag_bridge.unwrap(xp.zeros(shape, dtype=xp.float64))
+    got = unbroadcast(b.rule_xp, ag_bridge.unwrap(xp.asarray(c)), ref.shape, ref)
+    assert tuple(got.shape) == shape
+    np.testing.assert_allclose(b.to_numpy(got), want, rtol=1e-12, atol=1e-12)
+
+
 def test_recording_is_context_local(xp, backend):
     results = {}
     barrier = threading.Barrier(2)

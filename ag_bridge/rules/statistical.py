@@ -36,6 +36,8 @@ from ._util import cj, expand_to, norm_axes
 
 
 def _count(shape: tuple, axis) -> int:
+    if axis is None:
+        return math.prod(shape)
     return math.prod(shape[a] for a in norm_axes(axis, len(shape)))
 
 
