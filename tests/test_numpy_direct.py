@@ -99,6 +99,26 @@ def test_reductions_match_array_api_compat(name):
     assert fast(masked) == slow(masked)  # a subclass: array-api-compat's function
 
 
+def test_ones_like_matches_array_api_compat():
+    """Values, dtype, class and memory layout (``np.ones_like`` keeps the input's) for every
+    kind of dtype, 0-d and empty arrays; keywords and other classes go to array-api-compat."""
+    plugin, d = _plugin()
+    assert "ones_like" in d.DIRECT
+    fast, slow = plugin._xp.ones_like, compat.ones_like
+    arrays = [np.zeros((2, 3), dt) for dt in ("f4", "f8", "c8", "i1", "u2", "?", "M8[s]",
+                                                "m8[ms]", "U3", "O", [("a", "f4"), ("b", "i2")])]
+    arrays += [np.zeros(()), np.zeros((0, 4)), np.asfortranarray(np.zeros((3, 2))),
+               np.zeros((4, 6))[::2, ::3], np.float32(2.0), [1.0, 2.0]]
+    for x in arrays:
+        got, want = fast(x), slow(x)
+        assert type(got) is type(want) and got.dtype == want.dtype and got.shape == want.shape
+        assert list(got.flat) == list(want.flat)
+        assert got.strides == want.strides
+    _same(fast(arrays[0], dtype=np.int64), slow(arrays[0], dtype=np.int64))
+    masked = np.ma.masked_array([1.0, 2.0], mask=[0, 1])
+    assert type(fast(masked)) is type(slow(masked))
+
+
 def test_broadcast_small_matches_broadcast_to():
     """Values, dtype and errors of np.broadcast_to; small results are new writable arrays,
     large ones stay NumPy's read-only view."""
@@ -137,7 +157,7 @@ def test_direct_functions_keep_the_signatures_the_namespace_showed():
     from ag_bridge._signatures import signature_of
 
     xp = ag_bridge.namespace("numpy")
-    for name in ("matmul", "matrix_transpose", "sum", "max", "min", "mean"):
+    for name in ("matmul", "matrix_transpose", "ones_like", "sum", "max", "min", "mean"):
         assert str(inspect.signature(getattr(xp, name))) == str(signature_of(name, getattr(compat, name)))
 
 

@@ -109,12 +109,29 @@ def _mean(compat: Callable) -> Callable:
     return stands_for(mean, compat)
 
 
+def _ones_like(compat: Callable) -> Callable:
+    """``np.ones_like``'s two steps for an ``ndarray`` with no other argument: ``empty_like``
+    (the input's layout) filled with one (``np.ones_like`` and array-api-compat's wrapper
+    around it add two Python frames: the backward pass's seed)."""
+    empty_like = np.empty_like
+
+    def ones_like(x: Any, /, **kwargs: Any) -> Any:
+        if x.__class__ is _ndarray and not kwargs:
+            out = empty_like(x)
+            out.fill(1)
+            return out
+        return compat(x, **kwargs)
+
+    return stands_for(ones_like, compat)
+
+
 def install(ns: types.ModuleType, compat: types.ModuleType) -> None:
     """Replace ``ns``'s ``matmul``, ``matrix_transpose`` and (where array-api-compat's is
     NumPy's own) ``sum``, ``max``, ``min`` and ``mean`` by direct calls."""
     ns.matmul = _matmul(compat.matmul)
     ns.matrix_transpose = _matrix_transpose(compat.matrix_transpose)
-    DIRECT.extend(["matmul", "matrix_transpose"])
+    ns.ones_like = _ones_like(compat.ones_like)
+    DIRECT.extend(["matmul", "matrix_transpose", "ones_like"])
     for name, (own, ufunc) in _REDUCTIONS.items():
         if getattr(compat, name, None) is own:  # a wrapper in another version: left alone
             setattr(ns, name, _reduction(own, ufunc))
@@ -131,7 +148,7 @@ def broadcast_small(x: Any, /, shape: tuple) -> Any:
         try:
             if x.ndim <= len(shape) and prod(shape) <= SMALL:
                 out = np.empty(shape, x.dtype)
-                np.copyto(out, x)  # broadcasts as broadcast_to does
+                out[...] = x  # broadcasts as broadcast_to does (np.copyto costs more)
                 return out
         except (TypeError, ValueError):
             pass  # not a shape, or one x does not broadcast to: np.broadcast_to's error
