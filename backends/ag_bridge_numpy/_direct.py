@@ -1,7 +1,7 @@
 """Direct NumPy calls where array-api-compat's function adds only Python frames.
 
-array-api-compat's ``matmul`` and ``matrix_transpose`` for NumPy are wrappers
-that call ``np.matmul`` and ``np.swapaxes``; its ``sum``, ``max``, ``min`` and
+array-api-compat's ``matmul``, ``matrix_transpose`` and ``ones_like`` for NumPy are
+wrappers that call ``np.matmul``, ``np.swapaxes`` and ``np.ones_like``; its ``sum``, ``max``, ``min`` and
 ``mean`` are NumPy's own, which reach ``np.add.reduce`` (``maximum``, ``minimum``)
 through NumPy's Python-level dispatch (``np.mean`` counts the items and divides in
 Python too). On the small arrays of a small model those frames cost as much as the
@@ -126,8 +126,9 @@ def _ones_like(compat: Callable) -> Callable:
 
 
 def install(ns: types.ModuleType, compat: types.ModuleType) -> None:
-    """Replace ``ns``'s ``matmul``, ``matrix_transpose`` and (where array-api-compat's is
-    NumPy's own) ``sum``, ``max``, ``min`` and ``mean`` by direct calls."""
+    """Replace ``ns``'s ``matmul``, ``matrix_transpose``, ``ones_like`` and (where
+    array-api-compat's is NumPy's own) ``sum``, ``max``, ``min`` and ``mean`` by direct
+    calls."""
     ns.matmul = _matmul(compat.matmul)
     ns.matrix_transpose = _matrix_transpose(compat.matrix_transpose)
     ns.ones_like = _ones_like(compat.ones_like)
