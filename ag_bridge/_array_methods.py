@@ -54,8 +54,10 @@ def _binary(fname: str, reflected: bool, operand: Any):
 
 
 def _inplace(fname: str, dunder: str, operand: Any):
+    fast = operand.fast  # classes that pass without a call
+
     def op(self: Any, other: Any) -> Any:
-        if not operand(other):
+        if other.__class__ not in fast and not operand(other):
             return NotImplemented
         if self._update_in_place(other, dunder):
             return self
