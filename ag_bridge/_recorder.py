@@ -267,7 +267,7 @@ def recorder(spec: Spec, raw: Callable, backend: Any) -> Callable:
             refuse_foreign(op, x2, backend)
         out = raw(x1, x2, **kwargs) if kwargs else raw(x1, x2)
         if parents is None or not state()[0]:
-            return wrap(coerce(out), backend)
+            return wrap(out if lean is not None and out.__class__ in lean else coerce(out), backend)
         if lean is None or out.__class__ not in lean:  # finish(), inline: no frame of its own
             out = coerce(out)
         dt = out.dtype
