@@ -156,3 +156,23 @@ def test_no_timed_workload_leaves_cyclic_garbage():
                 assert gc.collect() == 0, name
             finally:
                 gc.enable()
+
+
+def test_count_instructions_runs_its_modes_and_derives_the_phases(monkeypatch):
+    """benchmarks/count_instructions.py: each mode's step runs (here without valgrind), its
+    valgrind summary is parsed, and the backward and update are differences of the modes."""
+    import bench_engine as be
+    import count_instructions as ci
+
+    for name in ("W2_BATCH", "W2_IN", "W2_HID", "W2_OUT"):  # the child shrinks W2: restore it
+        monkeypatch.setattr(be, name, getattr(be, name))
+    for mode in ci.MODES:
+        loss = ci._step(mode)()
+        assert np.isfinite(float(loss.detach() if hasattr(loss, "detach") else loss))
+    assert (be.W2_BATCH, be.W2_IN, be.W2_HID, be.W2_OUT) == ci.SIZES
+    assert ci.parse_refs("==1== \n==1== I   refs:      1,234,567\n") == 1234567
+    with pytest.raises(RuntimeError, match="I refs"):
+        ci.parse_refs("valgrind: command not found")
+    out = ci.table({"step": 700, "forward": 260, "forward+backward": 590, "by hand": 350})
+    assert "|   backward | 330 |" in out and "|   update | 110 |" in out
+    assert "ag_bridge / by hand: 2.00" in out

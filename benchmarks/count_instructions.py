@@ -1,0 +1,126 @@
+"""Instructions per W2 step on the NumPy backend, counted by valgrind: a measure of the
+engine's own cost that does not depend on the machine's load.
+
+The W2 step is shrunk to batch 4 and 8-4-3 units, so that NumPy's arithmetic is small and
+what is counted is mostly ag_bridge's Python. Each mode runs in a child process under
+``valgrind --tool=cachegrind --cache-sim=no`` with ``PYTHONHASHSEED=0`` (without a fixed
+seed, dict layouts move a count of the same code by a few thousand instructions a step):
+once with 50 warm-up steps alone and once with ``--steps`` more, and the difference divided
+by ``--steps`` is the count per step. The modes are ag_bridge's whole step, its forward pass
+alone, its forward and backward passes, and the same step with gradients written by hand in
+NumPy (``bench_engine.w2_numpy``); the backward and the update are differences of those.
+
+    python benchmarks/count_instructions.py [--steps 400]
+
+Needs valgrind (``apt install valgrind``); takes about a minute per mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+#: the shrunk W2: batch, inputs, hidden units, outputs
+SIZES = (4, 8, 4, 3)
+WARMUP = 50
+MODES = ("step", "forward", "forward+backward", "by hand")
+
+
+def _step(mode: str) -> Any:
+    """The function one call of which is one unit of ``mode``."""
+    import bench_engine as be
+    import workloads as wl
+
+    be.W2_BATCH, be.W2_IN, be.W2_HID, be.W2_OUT = SIZES
+    X0, Y0, p0 = be.w2_data()
+    if mode == "by hand":
+        return be.w2_numpy(X0, Y0, p0)[0]
+    if mode == "step":
+        return wl._ag_step("numpy", X0, Y0, p0)
+    import ag_bridge
+    from ag_bridge import autograd as ag
+
+    xp = ag_bridge.namespace("numpy")
+    X, Y = (ag_bridge.asarray(a, backend="numpy") for a in (X0, Y0))
+    params = [ag_bridge.asarray(p.copy(), backend="numpy") for p in p0]
+    for p in params:
+        p.attach_grad()
+    backward = mode == "forward+backward"
+
+    def run() -> Any:
+        with ag.record():
+            loss = wl._loss(xp, params, X, Y, lambda a: a.detach())
+        if backward:
+            loss.backward()
+        return loss
+
+    return run
+
+
+def child(mode: str, steps: int) -> None:
+    """Run ``WARMUP`` + ``steps`` units of ``mode`` (what valgrind counts)."""
+    for name in ("torch", "jax", "autograd", "psutil"):  # not needed: skip their imports
+        sys.modules.setdefault(name, None)  # (an import of a None entry raises ImportError)
+    sys.path.insert(0, str(HERE))
+    fn = _step(mode)
+    for _ in range(WARMUP + steps):
+        fn()
+
+
+def parse_refs(text: str) -> int:
+    """The ``I refs`` total of cachegrind's summary."""
+    m = re.search(r"I\s+refs:\s+([\d,]+)", text)
+    if m is None:
+        raise RuntimeError(f"no 'I refs' line in valgrind's output:\n{text[-2000:]}")
+    return int(m.group(1).replace(",", ""))
+
+
+def count(mode: str, steps: int) -> int:
+    """Instructions of ``steps`` units of ``mode`` under valgrind (warm-up subtracted)."""
+    env = dict(os.environ, PYTHONHASHSEED="0", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    refs = []
+    for n in (0, steps):
+        cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+               sys.executable, str(Path(__file__).resolve()), "--child", mode, str(n)]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        refs.append(parse_refs(out.stderr))
+    return refs[1] - refs[0]
+
+
+def table(per_step: dict) -> str:
+    """Markdown table: the modes, the phases derived from them, the ratio to by hand."""
+    step, fwd, fb, hand = (per_step[m] for m in MODES)
+    rows = [("ag_bridge step", step), ("  forward", fwd), ("  backward", fb - fwd),
+            ("  update", step - fb), ("NumPy by hand, step", hand)]
+    lines = ["| W2 step (shrunk), NumPy backend | instructions per step |", "|---|---:|"]
+    lines += [f"| {k} | {v:,} |" for k, v in rows]
+    return "\n".join(lines) + f"\n\nag_bridge / by hand: {step / hand:.2f}"
+
+
+def main() -> None:
+    """Count every mode under valgrind and print the table (or, with ``--child``, be one)."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--steps", type=int, default=400, help="steps counted after the warm-up")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        child(a.child[0], int(a.child[1]))
+        return
+    if shutil.which("valgrind") is None:
+        sys.exit("count_instructions.py needs valgrind (apt install valgrind)")
+    per_step = {m: count(m, a.steps) // a.steps for m in MODES}
+    b, i, h, o = SIZES
+    print(f"W2 shrunk to batch {b} and {i}-{h}-{o} units; {a.steps} steps after {WARMUP} "
+          "warm-up steps; valgrind --tool=cachegrind, PYTHONHASHSEED=0\n")
+    print(table(per_step))
+
+
+if __name__ == "__main__":
+    main()
