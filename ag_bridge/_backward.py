@@ -29,11 +29,11 @@ _LEAD = ((), (0,), (0, 1), (0, 1, 2), (0, 1, 2, 3))  # the first k axes, for k <
 def unbroadcast(xp: Any, c: Any, shape: tuple, ref: Any = None) -> Any:
     """Sum ``c`` down to ``shape`` (undo NumPy-style broadcasting); with ``ref`` (an
     array of that shape) what is broadcast back is laid out like it (``xp._like``)."""
-    cs = tuple(c.shape)
+    cs, shape = tuple(c.shape), tuple(shape)
     extra = len(cs) - len(shape)
-    if 0 < extra < len(_LEAD) and cs[extra:] == tuple(shape) and 0 not in cs:
+    if 0 < extra < len(_LEAD) and cs[extra:] == shape and 0 not in cs:
         return xp.sum(c, axis=_LEAD[extra])  # only leading axes added (a bias's gradient)
-    if ref is not None and 0 in cs and 0 not in tuple(shape):
+    if ref is not None and 0 in cs and 0 not in shape:
         # a sum over an empty axis is exactly zero (sparse 0.19 sums a NaN fill value to NaN)
         return xp.zeros_like(ref)
     if extra > 0:
@@ -41,10 +41,10 @@ def unbroadcast(xp: Any, c: Any, shape: tuple, ref: Any = None) -> Any:
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and c.shape[i] != 1)
     if axes:
         c = xp.sum(c, axis=axes, keepdims=True)
-    if tuple(c.shape) != tuple(shape):
+    if tuple(c.shape) != shape:
         if ref is not None:
             c = xp._like(c, ref)
-        if tuple(c.shape) != tuple(shape):
+        if tuple(c.shape) != shape:
             c = xp.broadcast_to(c, shape)
     return c
 

@@ -23,7 +23,7 @@ __all__ = ["Backend"]
 
 def _namespace() -> Any:
     ns = derived_namespace("ag_bridge_numpy.xp", _compat, "array_api_compat.numpy, with direct "
-                           "NumPy calls for matmul, matrix_transpose and reductions.")
+                           "NumPy calls for matmul, matrix_transpose, ones_like and reductions.")
     install_direct(ns, _compat)
     return ns
 
