@@ -13,6 +13,13 @@ NumPy (``bench_engine.w2_numpy``); the backward and the update are differences o
     python benchmarks/count_instructions.py [--steps 400]
 
 Needs valgrind (``apt install valgrind``); takes about a minute per mode.
+
+``--bytecodes`` counts instead the Python bytecodes one unit of each mode executes after the
+warm-up (``sys.settrace`` with ``f_trace_opcodes``), in total and per function. It needs no
+valgrind and takes a second; it sees only Python (NumPy's C work is not in it), which is the
+engine's whole cost on the shrunk step, and it says where in the engine that cost lies:
+
+    python benchmarks/count_instructions.py --bytecodes [--top 25]
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -94,29 +102,81 @@ def count(mode: str, steps: int) -> int:
     return refs[1] - refs[0]
 
 
-def table(per_step: dict) -> str:
+def table(per_step: dict, unit: str = "instructions") -> str:
     """Markdown table: the modes, the phases derived from them, the ratio to by hand."""
     step, fwd, fb, hand = (per_step[m] for m in MODES)
     rows = [("ag_bridge step", step), ("  forward", fwd), ("  backward", fb - fwd),
             ("  update", step - fb), ("NumPy by hand, step", hand)]
-    lines = ["| W2 step (shrunk), NumPy backend | instructions per step |", "|---|---:|"]
+    lines = [f"| W2 step (shrunk), NumPy backend | {unit} per step |", "|---|---:|"]
     lines += [f"| {k} | {v:,} |" for k, v in rows]
     return "\n".join(lines) + f"\n\nag_bridge / by hand: {step / hand:.2f}"
+
+
+def bytecodes(mode: str) -> tuple[Counter, Counter]:
+    """The Python bytecodes one unit of ``mode`` executes after ``WARMUP`` units, and the
+    calls it makes, per function ``(file, qualified name, first line)``."""
+    fn = _step(mode)
+    for _ in range(WARMUP):
+        fn()
+    ops: Counter = Counter()
+    calls: Counter = Counter()
+
+    def where(code: Any) -> tuple:
+        return (Path(code.co_filename).name, getattr(code, "co_qualname", code.co_name),
+                code.co_firstlineno)
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if event == "opcode":
+            ops[where(frame.f_code)] += 1
+        return local
+
+    def enter(frame: Any, event: str, arg: Any) -> Any:  # a new frame: count its opcodes
+        frame.f_trace_opcodes = True
+        calls[where(frame.f_code)] += 1
+        return local
+
+    old = sys.gettrace()
+    sys.settrace(enter)  # (frames entered from here on: fn's and those it calls)
+    try:
+        fn()
+    finally:
+        sys.settrace(old)
+    return ops, calls
+
+
+def top(ops: Counter, calls: Counter, n: int) -> str:
+    """The ``n`` functions that execute the most bytecodes, as a Markdown table."""
+    lines = ["| function | bytecodes | calls |", "|---|---:|---:|"]
+    lines += [f"| {f}:{line} `{name}` | {v:,} | {calls[(f, name, line)]} |"
+              for (f, name, line), v in ops.most_common(n)]
+    return "\n".join(lines)
 
 
 def main() -> None:
     """Count every mode under valgrind and print the table (or, with ``--child``, be one)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=400, help="steps counted after the warm-up")
+    ap.add_argument("--bytecodes", action="store_true",
+                    help="count Python bytecodes per step instead (no valgrind)")
+    ap.add_argument("--top", type=int, default=25, help="with --bytecodes: functions listed")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         child(a.child[0], int(a.child[1]))
         return
+    b, i, h, o = SIZES
+    if a.bytecodes:
+        sys.path.insert(0, str(HERE))
+        counted = {m: bytecodes(m) for m in MODES}
+        print(f"W2 shrunk to batch {b} and {i}-{h}-{o} units; one step after {WARMUP} warm-up "
+              "steps; Python bytecodes (sys.settrace)\n")
+        print(table({m: sum(c[0].values()) for m, c in counted.items()}, "bytecodes"))
+        print(f"\nag_bridge's step, the {a.top} functions that execute the most bytecodes:\n")
+        print(top(*counted["step"], a.top))
+        return
     if shutil.which("valgrind") is None:
         sys.exit("count_instructions.py needs valgrind (apt install valgrind)")
     per_step = {m: count(m, a.steps) // a.steps for m in MODES}
-    b, i, h, o = SIZES
     print(f"W2 shrunk to batch {b} and {i}-{h}-{o} units; {a.steps} steps after {WARMUP} "
           "warm-up steps; valgrind --tool=cachegrind, PYTHONHASHSEED=0\n")
     print(table(per_step))

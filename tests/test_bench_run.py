@@ -176,3 +176,23 @@ def test_count_instructions_runs_its_modes_and_derives_the_phases(monkeypatch):
     out = ci.table({"step": 700, "forward": 260, "forward+backward": 590, "by hand": 350})
     assert "|   backward | 330 |" in out and "|   update | 110 |" in out
     assert "ag_bridge / by hand: 2.00" in out
+
+
+def test_count_instructions_counts_bytecodes_without_valgrind(monkeypatch):
+    """``--bytecodes``: the same code executes the same bytecodes (the count is deterministic),
+    the phases nest (the forward is part of forward+backward, which is part of the step), every
+    function counted was seen entered, and the table and listing name what they count."""
+    import bench_engine as be
+    import count_instructions as ci
+
+    for name in ("W2_BATCH", "W2_IN", "W2_HID", "W2_OUT"):
+        monkeypatch.setattr(be, name, getattr(be, name))
+    counted = {m: ci.bytecodes(m) for m in ci.MODES}
+    totals = {m: sum(ops.values()) for m, (ops, _) in counted.items()}
+    assert totals == {m: sum(ci.bytecodes(m)[0].values()) for m in ci.MODES}
+    assert 0 < totals["forward"] < totals["forward+backward"] < totals["step"]
+    ops, calls = counted["step"]
+    assert any(k[:2] == ("_backward.py", "run_backward") for k in ops) and set(ops) <= set(calls)
+    assert "| ag_bridge step | " in ci.table(totals, "bytecodes")
+    listing = ci.top(ops, calls, 3)
+    assert listing.count("\n") == 4 and "`run_backward` |" in listing
