@@ -14,6 +14,7 @@ import numpy as np
 
 from ag_bridge import Backend as _Backend
 from ag_bridge._patch import derived_namespace
+from ag_bridge._refs import calibrate
 
 from ._direct import broadcast_small
 from ._direct import install as install_direct
@@ -67,21 +68,27 @@ class Backend(_Backend):
     def zeros_like(self, raw: Any) -> np.ndarray:
         return np.zeros_like(raw)
 
+    #: what getrefcount shows of an array held by one Array's slot, passed here from the
+    #: slot (3 on CPython 3.10-3.13, 2 on 3.14), and of a cotangent only the backward pass
+    #: holds, in write_into: measured at import (ag_bridge._refs; 0 turns the reuse off)
+    refs_exclusive = refs_adopt = 0
+
     def exclusive(self, raw: Any) -> bool:
-        # Called as backend.exclusive(array._data): the slot, this frame's
-        # argument and getrefcount's own argument make 3 references. Any view,
-        # saved graph value or other Array adds one (views hold their base).
-        return raw.base is None and _refcount(raw) <= 3 and raw.flags.writeable
+        # Called as backend.exclusive(array._data): the slot and this call's references
+        # (refs_exclusive). Any view, saved graph value or other Array adds one (views
+        # hold their base).
+        return raw.base is None and _refcount(raw) <= self.refs_exclusive and raw.flags.writeable
 
     def write_into(self, buf: Any, value: Any) -> Any:
         # The backward pass hands over its last reference to the cotangent (apply's
-        # local, this argument and getrefcount's: 3). When nothing else refers to either
-        # array (no view of the buffer, no unwrap() of it kept by the user: the .grad slot,
-        # this argument and getrefcount's own), no one can tell the buffer was replaced:
-        # the .grad Array keeps the cotangent's memory instead of copying it. Small ones
-        # are copied (cheaper than the checks).
-        if (value.__class__ is _ndarray and value.size >= _ADOPT_MIN and _refcount(value) <= 3
-                and _refcount(buf) <= 3 and value.base is None and buf.base is None
+        # local: refs_adopt with this call's). When nothing else refers to either array
+        # (no view of the buffer, no unwrap() of it kept by the user: the .grad slot and
+        # this call's references, refs_exclusive), no one can tell the buffer was
+        # replaced: the .grad Array keeps the cotangent's memory instead of copying it.
+        # Small ones are copied (cheaper than the checks).
+        if (value.__class__ is _ndarray and value.size >= _ADOPT_MIN
+                and _refcount(value) <= self.refs_adopt and _refcount(buf) <= self.refs_exclusive
+                and value.base is None and buf.base is None
                 and value.dtype == buf.dtype and value.shape == buf.shape
                 and value.flags.writeable and value.flags.c_contiguous):
             return value
@@ -103,3 +110,6 @@ class Backend(_Backend):
         from ag_bridge._special import library_function
 
         return library_function("scipy", name)
+
+
+calibrate(Backend(), lambda: np.empty(_ADOPT_MIN), lambda a: a.ctypes.data)

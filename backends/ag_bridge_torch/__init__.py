@@ -28,6 +28,7 @@ from ag_bridge import Backend as _Backend
 from ag_bridge._keys import per_axis_key
 from ag_bridge._patch import derived_namespace
 from ag_bridge._portable_keys import fft_axes, flip_key
+from ag_bridge._refs import calibrate
 from ag_bridge._registry import RULES
 
 from ._direct import install as install_direct
@@ -263,22 +264,28 @@ class Backend(_Backend):
     def zeros_like(self, raw: Any) -> Any:
         return torch.zeros_like(raw)
 
+    #: what getrefcount shows of a tensor held by one Array's slot, passed here from the
+    #: slot (3 on CPython 3.10-3.13, 2 on 3.14), and of a cotangent only the backward pass
+    #: holds, in write_into: measured at import (ag_bridge._refs; 0 turns the reuse off)
+    refs_exclusive = refs_adopt = 0
+
     def exclusive(self, raw: Any) -> bool:
-        # Called as backend.exclusive(array._data): the slot, this frame's
-        # argument and getrefcount's own make 3 Python references; views,
-        # detach() aliases and .numpy() exports share the storage (counted by
-        # torch), memory borrowed from NumPy/DLPack is never written.
-        return (_refcount(raw) <= 3 and raw._base is None and not raw.requires_grad
-                and _storage_uses(raw) == 2)
+        # Called as backend.exclusive(array._data): the slot and this call's Python
+        # references (refs_exclusive); views, detach() aliases and .numpy() exports
+        # share the storage (counted by torch), memory borrowed from NumPy/DLPack is
+        # never written.
+        return (_refcount(raw) <= self.refs_exclusive and raw._base is None
+                and not raw.requires_grad and _storage_uses(raw) == 2)
 
     def write_into(self, buf: Any, value: Any) -> Any:
         # ``buf`` (the live .grad tensor) stays the same object. When the backward pass
-        # holds the only reference to the cotangent (apply's local, this argument and
-        # getrefcount's: 3) and nothing else shares either storage, ``buf`` takes over
+        # holds the only reference to the cotangent (apply's local: refs_adopt with this
+        # call's references) and nothing else shares either storage, ``buf`` takes over
         # the cotangent's memory instead of copying it (as torch.autograd hands over its
         # result when .grad is None); views the user took of ``buf`` forbid it. Small
         # buffers are copied: the checks cost more than the copy.
-        if (_refcount(value) <= 3 and value.__class__ is _Tensor and value.numel() >= _ADOPT_MIN
+        if (_refcount(value) <= self.refs_adopt and value.__class__ is _Tensor
+                and value.numel() >= _ADOPT_MIN
                 and value._base is None
                 and not value.requires_grad and value.dtype == buf.dtype
                 and value.device == buf.device and value.shape == buf.shape
@@ -383,3 +390,6 @@ class Backend(_Backend):
                 if terms:
                     got = list(torch.autograd.grad(sum(terms), diff, allow_unused=True))
         return _per_input(inputs, iter(got))
+
+
+calibrate(Backend(), lambda: torch.empty(_ADOPT_MIN), lambda t: t.data_ptr())
