@@ -26,7 +26,7 @@ from ._heads import apply
 
 __all__ = ["calibrate"]
 
-#: the counts tried: a lone array is seen with 1 to 3 references on CPython 3.10 to 3.14
+#: the counts tried: a lone array is seen with 1 to 4 references on CPython 3.10 to 3.14
 _TRIED = range(1, 9)
 
 
