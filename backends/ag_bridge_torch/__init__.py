@@ -265,8 +265,8 @@ class Backend(_Backend):
         return torch.zeros_like(raw)
 
     #: what getrefcount shows of a tensor held by one Array's slot, passed here from the
-    #: slot (3 on CPython 3.10-3.13, 2 on 3.14), and of a cotangent only the backward pass
-    #: holds, in write_into: measured at import (ag_bridge._refs; 0 turns the reuse off)
+    #: slot (4 on CPython 3.10, 3 on 3.11-3.13, 2 on 3.14), and of a cotangent only the backward
+    #: pass holds, in write_into: measured at import (ag_bridge._refs; 0 turns reuse off)
     refs_exclusive = refs_adopt = 0
 
     def exclusive(self, raw: Any) -> bool:
