@@ -12,6 +12,8 @@ gradient (:func:`assert_flagged`, :func:`assert_exact_or_flagged`).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from array_api_compat import numpy as anp
@@ -107,21 +109,73 @@ def test_det_singular_is_adjugate(xp, backend, name):
     np.testing.assert_allclose(grad(xp, lambda xp, x: xp.linalg.det(x), a), adjugate(a).T, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["rank 1 of 2", "rank 2 of 3", "rank 1 of 3"])
+@pytest.mark.parametrize("name", sorted(SINGULAR))
 def test_det_singular_second_order(xp, backend, name):
     # adj(A) is a polynomial of degree n-1 <= 2 here, so a central difference with step 1 is exact:
-    # D adj(A)[W] = (adj(A + W) - adj(A - W)) / 2. ag_bridge goes through the SVD adjugate.
+    # D adj(A)[W] = (adj(A + W) - adj(A - W)) / 2. Exact also where LAPACK returns a tie of zero
+    # singular values exactly or split by rounding ("rank 1 of 3"): no derivative goes through the SVD's.
     _need(backend, "linalg.det")
     a = np.asarray(SINGULAR[name])
     w = np.random.default_rng(1).standard_normal(a.shape)
     expected = (adjugate(a + w) - adjugate(a - w)).T / 2
-    h = hvp(xp, lambda xp, x: xp.linalg.det(x), a, w)
-    if name == "rank 1 of 3":
-        # two zero singular values: a tie, which LAPACK returns split by rounding (~1e-16 and ~1e-32:
-        # exact here) or exactly (0/0 in the SVD's second derivative: flagged). Both are allowed.
-        assert_exact_or_flagged(h, expected, atol=1e-10)
-    else:
-        np.testing.assert_allclose(h, expected, atol=1e-10)
+    np.testing.assert_allclose(hvp(xp, lambda xp, x: xp.linalg.det(x), a, w), expected, atol=1e-10)
+
+
+def det_taylor(a, e):
+    """Coefficients c_0..c_n of the polynomial det(a + t e) in t, from np.linalg.det at n + 1 roots
+    of unity (a discrete Fourier transform: exact up to rounding, as the degree is n)."""
+    n = a.shape[-1]
+    roots = np.exp(2j * np.pi * np.arange(n + 1) / (n + 1))
+    return np.fft.fft([np.linalg.det(a + t * e) for t in roots]) / (n + 1)
+
+
+def det_derivative(xp, a0, e0, order, part):
+    """d^order/dt^order of part(det(a0 + t e0)) at t = 0 (``part``: np.real or np.imag) by nested
+    autograd.grad(create_graph=True) through det's rule."""
+    dt = xp.complex128 if np.iscomplexobj(a0) else xp.float64
+    a, e = xp.asarray(a0, dtype=dt), xp.asarray(e0, dtype=dt)
+    t = xp.asarray(0.0, dtype=xp.float64)
+    t.attach_grad()
+    with autograd.record():
+        y = xp.linalg.det(a + xp.astype(t, dt) * e)
+        y = xp.real(y) if part is np.real else xp.imag(y)
+        for _ in range(order - 1):
+            (y,) = autograd.grad([y], [t], create_graph=True)
+    y.backward()
+    return float(t.grad.asnumpy())
+
+
+_U = np.linalg.qr(np.random.default_rng(4).standard_normal((4, 4)))[0]
+HIGHER = {
+    "rank 1 of 3": SINGULAR["rank 1 of 3"],
+    "diag(1, 1, 0)": np.diag([1.0, 1.0, 0.0]),
+    "zero 4x4": np.zeros((4, 4)),
+    "rank 1 of 4": np.outer([1.0, 2.0, 3.0, 4.0], [1.0, -1.0, 2.0, 0.5]),
+    "rank 2 of 4": (np.outer([1.0, 2.0, 3.0, 4.0], [1.0, -1.0, 2.0, 0.5])
+                    + np.outer([0.0, 1.0, -1.0, 1.0], [2.0, 1.0, 0.0, 1.0])),
+    "singular values 1, 1e-5, 1e-6, 1e-9": np.diag([1.0, 1e-5, 1e-6, 1e-9]) @ _U,
+}
+
+
+@pytest.mark.parametrize("kind", ["real", "complex"])
+@pytest.mark.parametrize("name", sorted(HIGHER))
+def test_det_derivatives_of_every_order_at_singular_matrices(xp, backend, name, kind):
+    # det(A + tE) is a polynomial of degree n in t: its k-th derivative is k! c_k, for every k <= n,
+    # at singular and ill-conditioned A too (real or complex: a free phase of null singular vectors
+    # must not leak into the Hessian). ag_bridge rebuilds adj(A) from A without differentiating the SVD.
+    _need(backend, "linalg.det")
+    rng = np.random.default_rng(7)
+    a = np.asarray(HIGHER[name], dtype=float)
+    e = rng.standard_normal(a.shape)
+    if kind == "complex":
+        a = a * np.exp(1j * rng.uniform(0, 6, a.shape[0]))[:, None]
+        e = e + 1j * rng.standard_normal(a.shape)
+    c = det_taylor(a, e)
+    for order in range(1, a.shape[-1] + 1):
+        for part in (np.real, np.imag) if kind == "complex" else (np.real,):
+            want = part(math.factorial(order) * c[order])
+            got = det_derivative(xp, a, e, order, part)
+            assert abs(got - want) <= 1e-9 * max(1.0, abs(want)), (order, part.__name__, got, want)
 
 
 def test_det_hessian_at_identity(xp, backend):
@@ -143,17 +197,26 @@ def test_det_hessian_mixed_batch(xp, backend):
     np.testing.assert_allclose(h[1], (adjugate(a[1] + w[1]) - adjugate(a[1] - w[1])).T / 2, atol=1e-12)
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-def test_det_hessian_singular_repeated_singular_values_exact_or_flagged(xp, backend):
-    # Known limit: the singular path's second derivative goes through the SVD's, which divides by
-    # s_i^2 - s_j^2; diag(1, 1, 0) has a tie among the non-zero singular values, so the answer is
-    # NaN or huge (depending on how LAPACK rounds the tie), never a wrong moderate number. The exact
-    # Hessian exists (det is a polynomial): adj is quadratic here, so a step-1 central difference is exact.
+def test_det_hessian_singular_repeated_singular_values(xp, backend):
+    # diag(1, 1, 0): a tie among the non-zero singular values, where the SVD's derivative divides by
+    # s_i^2 - s_j^2 = 0; adj(A) is rebuilt without it, so the Hessian is exact (adj is quadratic
+    # here: a step-1 central difference is exact).
     _need(backend, "linalg.det")
     a = np.diag([1.0, 1.0, 0.0])
     w = np.random.default_rng(1).standard_normal((3, 3))
     expected = (adjugate(a + w) - adjugate(a - w)).T / 2
-    assert_exact_or_flagged(hvp(xp, lambda xp, x: xp.linalg.det(x), a, w), expected, atol=1e-10)
+    np.testing.assert_allclose(hvp(xp, lambda xp, x: xp.linalg.det(x), a, w), expected, atol=1e-10)
+
+
+def test_det_hessian_batch_of_ranks(xp, backend):
+    # one batch: invertible, rank 2, rank 1 and zero 3x3 matrices (the blocks are chosen over the batch)
+    _need(backend, "linalg.det")
+    a = np.stack([np.diag([2.0, 1.0, 0.5]) + 0.1, SINGULAR["rank 2 of 3"], SINGULAR["rank 1 of 3"],
+                  np.zeros((3, 3))])
+    w = np.random.default_rng(3).standard_normal(a.shape)
+    h = hvp(xp, lambda xp, x: xp.sum(xp.linalg.det(x)), a, w)
+    for hi, ai, wi in zip(h, a, w):
+        np.testing.assert_allclose(hi, (adjugate(ai + wi) - adjugate(ai - wi)).T / 2, atol=1e-10)
 
 
 def test_slogdet_singular(xp, backend):

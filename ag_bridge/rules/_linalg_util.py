@@ -24,7 +24,7 @@ from __future__ import annotations
 from ._util import cj, is_complex
 
 __all__ = ["mH", "eye", "diag_embed", "diag", "re", "div0", "offdiag", "gaps", "chain", "settled_zero",
-           "inv_h", "adjugate_h", "svd_vjp", "eigh_vjp", "eig_vjp", "qr_vjp", "cholesky_vjp",
+           "inv_h", "svd_vjp", "eigh_vjp", "eig_vjp", "qr_vjp", "cholesky_vjp",
            "powsum", "undiagonal"]
 
 
@@ -118,50 +118,6 @@ def chain(xp, a, b, c):
 def inv_h(xp, x):
     """``inv(x)^H`` as one solve against the identity (the whole matrix is the answer)."""
     return xp.linalg.solve(mH(xp, x), eye(xp, x.shape[-1], like=x))
-
-
-def _exclusive_prod(xp, s):
-    """p_i = prod_{j != i} s_j, exact with zeros (O(n^2), below the O(n^3) of the SVD)."""
-    n = s.shape[-1]
-    mask = eye(xp, n, like=s) == 1
-    return xp.prod(xp.where(mask, 1, s[..., None, :]), axis=-1)
-
-
-def _concrete_all(xp, cond):
-    """``bool(all(cond))``, or None where the value is not concrete (a tracer under jax.jit)."""
-    try:
-        return bool(xp.all(cond))
-    except TypeError:  # jax's TracerBoolConversionError is a TypeError
-        return None
-
-
-def adjugate_h(xp, x, d):
-    """``adj(x)^H`` (= conj(det) inv(x)^H when x is invertible), correct at singular x.
-
-    Well-conditioned matrices (cond(x) < eps^(-1/4)) use one solve (exact to all
-    orders, also at repeated singular values such as orthogonal matrices);
-    otherwise the SVD form adj(A) = det(U) det(V^H) V diag(prod_{j!=i} s_j) U^H,
-    finite and exact at singular matrices (its second derivative goes through
-    the SVD's: NaN at a singular matrix with repeated non-zero singular values).
-    The choice is per matrix of a batch (under jax.jit, with no concrete
-    values, both are computed and selected). All O(n^3).
-    """
-    n = x.shape[-1]
-    if n == 0:
-        return xp.zeros_like(x)
-    s = xp.linalg.svdvals(x)
-    well = s[..., -1] > xp.finfo(x.dtype).eps ** 0.25 * s[..., 0]
-    ok = _concrete_all(xp, well)
-    if ok:
-        return cj(xp, d)[..., None, None] * inv_h(xp, x)
-    u, s, vh = xp.linalg.svd(x, full_matrices=False)
-    phase = cj(xp, xp.linalg.det(u) * xp.linalg.det(vh))
-    adj = phase[..., None, None] * xp.matmul(u * _exclusive_prod(xp, s)[..., None, :], vh)
-    if ok is None or bool(xp.any(well)):  # traced, or a batch mixing both kinds: select per matrix
-        well = well[..., None, None]
-        safe = xp.where(well, x, eye(xp, n, like=x))  # keeps the solve off singular matrices
-        adj = xp.where(well, cj(xp, d)[..., None, None] * inv_h(xp, safe), adj)
-    return adj
 
 
 def svd_vjp(xp, gu, gs, gvh, u, s, vh):

@@ -34,6 +34,7 @@ import math
 
 from .._registry import defvjp, defvjp_joint
 from . import _linalg_util as lu
+from ._adjugate import adjugate_h
 from ._util import cj, expand_to, is_complex, norm_axes, zeros
 
 
@@ -44,7 +45,7 @@ def _cholesky(xp, g, ans, x, /, *, upper=False):
 
 
 def _det(xp, g, ans, x):
-    return g[..., None, None] * lu.adjugate_h(xp, x, ans)
+    return g[..., None, None] * adjugate_h(xp, x, ans)
 
 
 def _slogdet(xp, g, ans, x):
